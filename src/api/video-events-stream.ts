@@ -1,0 +1,80 @@
+/**
+ * Server-Sent Events of one video: `state` (the whole video JSON) first, then `progress` events
+ * ({ stage, percent, etaMs }), `playable`, and finally `ready` or `failed` with the final state,
+ * after which the stream ends. Written by hand: the SSE wire format is four lines of text and the
+ * stream needs our own subscribe-before-snapshot ordering so no event falls between the two.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app.js';
+import type { VideoEvent } from '../videos/video-events.js';
+import { toVideoJson } from '../videos/video-repository.js';
+
+const HEARTBEAT_MS = 15_000;
+
+export function streamVideoEvents(options: {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  videoId: string;
+  ctx: AppContext;
+}): void {
+  const { request, reply, videoId, ctx } = options;
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  let closed = false;
+  let eventId = 0;
+  const send = (event: string, data: unknown) => {
+    if (!closed) res.write(`id: ${++eventId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    clearInterval(heartbeat);
+    res.end();
+  };
+
+  const pending: VideoEvent[] = [];
+  let snapshotSent = false;
+  const onEvent = (event: VideoEvent) => {
+    if (!snapshotSent) {
+      pending.push(event);
+      return;
+    }
+    void deliver(event);
+  };
+  const deliver = async (event: VideoEvent) => {
+    if (event.type === 'ready' || event.type === 'failed') {
+      const row = await ctx.videos.get(videoId).catch(() => null);
+      send(event.type, row ? toVideoJson(row) : event);
+      finish();
+    } else {
+      send(event.type, { stage: event.stage, percent: event.percent, etaMs: event.etaMs });
+    }
+  };
+  const unsubscribe = ctx.events.subscribe(videoId, onEvent);
+  const heartbeat = setInterval(() => !closed && res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  request.raw.on('close', finish);
+
+  void (async () => {
+    const row = await ctx.videos.get(videoId);
+    if (!row) return finish();
+    const state = toVideoJson(row);
+    send('state', state);
+    if (state.status !== 'processing') {
+      send(state.status, state);
+      return finish();
+    }
+    snapshotSent = true;
+    for (const event of pending.splice(0)) await deliver(event);
+  })().catch((err) => {
+    request.log.error({ err }, 'event stream failed');
+    finish();
+  });
+}

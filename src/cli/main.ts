@@ -1,0 +1,187 @@
+/**
+ * The `streamforge` command: `serve` (HTTP server + embedded worker), `ingest FILE` (process one
+ * local file and print where its manifests are), `migrate` (apply database migrations).
+ * Argument parsing uses node:util parseArgs — three sub-commands do not need a CLI framework.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { closeAppContext, createAppContext, startBackground, type AppContext } from '../app.js';
+import { buildServer } from '../api/server.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { migrateToLatest, openDatabase } from '../db/database.js';
+import { newId } from '../ids.js';
+import { checkFfmpeg, FfmpegMissingError } from '../media/ffmpeg-check.js';
+import { MASTER_PLAYLIST, DASH_MANIFEST } from '../pipeline/ladder-publisher.js';
+import { acceptVideo, titleFromFileName } from '../videos/video-intake.js';
+import { streamPath, toVideoJson } from '../videos/video-repository.js';
+
+const USAGE = `usage: streamforge <command> [options]
+
+commands:
+  serve                 start the HTTP server (and the job worker, in embedded mode)
+      --port N --host ADDR --data-dir DIR
+  ingest FILE           process one local video file; prints where its manifests are
+      --title TEXT --json --data-dir DIR
+  migrate               apply pending database migrations
+
+Settings come from the environment (see docs/configuration.md).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      title: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig({
+    overrides: {
+      ...(values.port !== undefined ? { port: values.port as unknown as number } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    },
+  });
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'ingest':
+      if (rest.length !== 1) throw new UsageError('ingest takes exactly one FILE');
+      return ingest(config, rest[0]!, { title: values.title, json: values.json });
+    case 'migrate':
+      return migrate(config);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+async function serve(config: Config): Promise<number> {
+  // Only processes that run jobs need ffmpeg; refuse to start without it rather than fail every upload.
+  const versions = config.embeddedWorker && config.workerConcurrency > 0 ? await checkFfmpeg(config) : null;
+  const ctx = await createAppContext({ config });
+  if (versions) ctx.logger.info(versions, 'ffmpeg found');
+  const app = await buildServer(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  await startBackground(ctx);
+  ctx.logger.info({ dataDir: config.dataDir, worker: Boolean(ctx.worker) }, 'StreamForge is up');
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      ctx.logger.info({ signal }, 'shutting down: no new requests, finishing running jobs');
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  // Stop accepting first; open SSE streams are cut after a short grace so close() cannot hang.
+  const closing = app.close();
+  setTimeout(() => app.server.closeAllConnections(), 2000).unref();
+  await closing;
+  await closeAppContext(ctx, { graceMs: 10_000 });
+  return 0;
+}
+
+async function ingest(config: Config, file: string, options: { title?: string; json: boolean }): Promise<number> {
+  const filePath = path.resolve(file);
+  const info = await stat(filePath).catch(() => null);
+  if (!info?.isFile()) throw new UsageError(`not a file: ${file}`);
+  // Logs go to stderr (stdout carries the result), and only warnings unless asked for more.
+  const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
+  const logger = pino({ level }, pino.destination(2));
+  await checkFfmpeg(config);
+  const ctx = await createAppContext({ config, runWorker: true, logger });
+  try {
+    const id = newId();
+    const sourceKey = `originals/${id}`;
+    await ctx.store.putFile(sourceKey, filePath);
+    const done = waitForOutcome(ctx, id, options.json);
+    await acceptVideo(ctx, {
+      id,
+      sourceKey,
+      sourceBytes: info.size,
+      sourceName: path.basename(filePath),
+      title: options.title ?? titleFromFileName(path.basename(filePath)),
+    });
+    await startBackground(ctx);
+    const row = await done;
+    const video = toVideoJson(row);
+    if (options.json) {
+      console.log(JSON.stringify(video, null, 2));
+    } else if (row.status === 'ready' && row.output_prefix) {
+      const local = (name: string) => ctx.store.localPath?.(`${row.output_prefix}${name}`) ?? `${row.output_prefix}${name}`;
+      console.log(`ready: ${video.id} "${video.title}" (${video.renditions.map((r) => r.name).join(', ') || 'audio only'})`);
+      console.log(`  HLS  ${local(MASTER_PLAYLIST)}`);
+      console.log(`  DASH ${local(DASH_MANIFEST)}`);
+      console.log(`  served by \`streamforge serve\` at ${streamPath(id, row.output_prefix, MASTER_PLAYLIST)} and ${streamPath(id, row.output_prefix, DASH_MANIFEST)}`);
+    } else {
+      console.error(`failed: ${video.id}: ${video.error}`);
+    }
+    return row.status === 'ready' ? 0 : 1;
+  } finally {
+    await closeAppContext(ctx, { graceMs: 1000 });
+  }
+}
+
+/** Resolves with the video row once it is ready or failed, printing progress to stderr. */
+function waitForOutcome(ctx: AppContext, id: string, quiet: boolean) {
+  return new Promise<NonNullable<Awaited<ReturnType<AppContext['videos']['get']>>>>((resolve, reject) => {
+    let lastPrinted = -10;
+    const check = async () => {
+      const row = await ctx.videos.get(id);
+      if (row && row.status !== 'processing') {
+        unsubscribe();
+        clearInterval(poll);
+        resolve(row);
+      }
+    };
+    const unsubscribe = ctx.events.subscribe(id, (event) => {
+      if (!quiet && event.type === 'progress' && event.percent - lastPrinted >= 5) {
+        lastPrinted = event.percent;
+        process.stderr.write(`${event.stage} ${event.percent.toFixed(0)}%${event.etaMs !== null ? `, ~${Math.ceil(event.etaMs / 1000)} s left` : ''}\n`);
+      }
+      if (event.type === 'ready' || event.type === 'failed') check().catch(reject);
+    });
+    // The queue may also fail the job without an event (exhausted retries): poll as a backstop.
+    const poll = setInterval(() => check().catch(reject), 1000);
+  });
+}
+
+async function migrate(config: Config): Promise<number> {
+  const database = openDatabase(config.databaseUrl);
+  try {
+    const applied = await migrateToLatest(database.db);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof FfmpegMissingError) {
+      console.error(`streamforge: ${err.message}`);
+      if (err instanceof UsageError) console.error(USAGE);
+      process.exitCode = 2;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  },
+);

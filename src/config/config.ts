@@ -1,0 +1,139 @@
+/**
+ * Every StreamForge setting, in one zod schema with its default and its environment variable.
+ * Sources, later wins: built-in defaults < JSON file named by STREAMFORGE_CONFIG < environment.
+ * A bad setting stops start-up with a ConfigError naming the setting (see docs/configuration.md).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bytes = z.coerce.number().int().positive();
+const ms = z.coerce.number().int().positive();
+
+export const configSchema = z.object({
+  /** TCP port of the HTTP server. */
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Bind address. */
+  host: z.string().min(1).default('0.0.0.0'),
+  /** Root of everything on local disk: database, blobs, uploads, scratch. */
+  dataDir: z.string().min(1).default('./data'),
+  /** `sqlite:` (default: <dataDir>/streamforge.db) or `postgres://…`. */
+  databaseUrl: z
+    .string()
+    .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')
+    .optional(),
+  /** Largest accepted upload, in bytes (default 10 GiB). */
+  maxUploadBytes: bytes.default(10 * 1024 ** 3),
+  /** A resumable (tus) upload not finished this long after its creation is refused (410) and swept. */
+  uploadExpiryMs: ms.default(24 * 60 * 60 * 1000),
+  /** How often expired resumable uploads are deleted from <dataDir>/uploads. */
+  uploadCleanupIntervalMs: ms.default(60 * 60 * 1000),
+  /** Target length of every media segment, in seconds. */
+  segmentSeconds: z.coerce.number().min(1).max(20).default(4),
+  /** Highest frame rate of any rung (see docs/ladder.md for the rule). */
+  maxFps: z.coerce.number().int().min(15).max(120).default(60),
+  /** x264 preset of the ladder; slower presets trade CPU for bits. */
+  x264Preset: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
+    .default('veryfast'),
+  /** Jobs one worker runs at once. */
+  workerConcurrency: z.coerce.number().int().min(0).max(64).default(1),
+  /** Run the job worker inside `serve` (embedded mode). */
+  embeddedWorker: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(true),
+  /** How long a leased job stays owned without a heartbeat before another worker may take it. */
+  jobLeaseMs: ms.default(30_000),
+  /** Attempts before a job that keeps failing for transient reasons is failed for good. */
+  jobMaxAttempts: z.coerce.number().int().min(1).max(50).default(5),
+  /** First retry delay; doubles on every further attempt. */
+  jobBackoffMs: ms.default(5_000),
+  /** Wall-clock cap of one ffmpeg run; it is then SIGKILLed. */
+  ffmpegTimeoutMs: ms.default(6 * 60 * 60 * 1000),
+  /** Grace between SIGTERM and SIGKILL when stopping ffmpeg. */
+  ffmpegKillGraceMs: ms.default(3_000),
+  ffmpegPath: z.string().min(1).default('ffmpeg'),
+  ffprobePath: z.string().min(1).default('ffprobe'),
+  /** Memory budget of the hot-segment cache of the origin. */
+  segmentCacheBytes: bytes.default(256 * 1024 ** 2),
+  /** Largest single file the origin keeps in its cache. */
+  segmentCacheMaxFileBytes: bytes.default(16 * 1024 ** 2),
+  /** Value of Access-Control-Allow-Origin on stream responses. */
+  corsOrigin: z.string().min(1).default('*'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema> & { databaseUrl: string };
+
+/** Environment variable of every setting. */
+export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  dataDir: 'STREAMFORGE_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  maxUploadBytes: 'STREAMFORGE_MAX_UPLOAD_BYTES',
+  uploadExpiryMs: 'STREAMFORGE_UPLOAD_EXPIRY_MS',
+  uploadCleanupIntervalMs: 'STREAMFORGE_UPLOAD_CLEANUP_INTERVAL_MS',
+  segmentSeconds: 'STREAMFORGE_SEGMENT_SECONDS',
+  maxFps: 'STREAMFORGE_MAX_FPS',
+  x264Preset: 'STREAMFORGE_X264_PRESET',
+  workerConcurrency: 'STREAMFORGE_WORKER_CONCURRENCY',
+  embeddedWorker: 'STREAMFORGE_EMBEDDED_WORKER',
+  jobLeaseMs: 'STREAMFORGE_JOB_LEASE_MS',
+  jobMaxAttempts: 'STREAMFORGE_JOB_MAX_ATTEMPTS',
+  jobBackoffMs: 'STREAMFORGE_JOB_BACKOFF_MS',
+  ffmpegTimeoutMs: 'STREAMFORGE_FFMPEG_TIMEOUT_MS',
+  ffmpegKillGraceMs: 'STREAMFORGE_FFMPEG_KILL_GRACE_MS',
+  ffmpegPath: 'FFMPEG_PATH',
+  ffprobePath: 'FFPROBE_PATH',
+  segmentCacheBytes: 'STREAMFORGE_SEGMENT_CACHE_BYTES',
+  segmentCacheMaxFileBytes: 'STREAMFORGE_SEGMENT_CACHE_MAX_FILE_BYTES',
+  corsOrigin: 'STREAMFORGE_CORS_ORIGIN',
+  logLevel: 'LOG_LEVEL',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Explicit values (CLI flags, tests); they win over env and file. */
+  overrides?: Partial<z.input<typeof configSchema>>;
+}
+
+export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOptions = {}): Config {
+  let fileValues: Record<string, unknown> = {};
+  const file = env.STREAMFORGE_CONFIG;
+  if (file) {
+    try {
+      fileValues = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`STREAMFORGE_CONFIG (${file}): ${(err as Error).message}`);
+    }
+    if (typeof fileValues !== 'object' || fileValues === null || Array.isArray(fileValues)) {
+      throw new ConfigError(`STREAMFORGE_CONFIG (${file}): must hold a JSON object`);
+    }
+  }
+  const fromEnv: Record<string, string> = {};
+  for (const [key, name] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const parsed = configSchema.strict().safeParse({ ...fileValues, ...fromEnv, ...overrides });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const name = key in envNames ? `${envNames[key as keyof typeof envNames]} (${key})` : key;
+      return `${name || 'config'}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration — ${problems.join('; ')}`);
+  }
+  const dataDir = path.resolve(parsed.data.dataDir);
+  return {
+    ...parsed.data,
+    dataDir,
+    databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, 'streamforge.db')}`,
+  };
+}

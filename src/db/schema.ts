@@ -1,0 +1,67 @@
+/**
+ * Kysely table types. Times are epoch milliseconds (bigint-safe numbers) so the same code runs on
+ * SQLite and PostgreSQL; JSON documents are stored as text and parsed at the repository edge.
+ */
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+export type VideoStatus = 'processing' | 'ready' | 'failed';
+
+export interface VideosTable {
+  id: string;
+  title: string;
+  status: VideoStatus;
+  /** Human-readable reason when status is `failed`. */
+  error: string | null;
+  /** Blob key of the uploaded original (never served). */
+  source_key: string;
+  source_name: string | null;
+  source_bytes: number;
+  /** JSON MediaInfo from the probe. */
+  media_json: string | null;
+  /** JSON PlannedLadder. */
+  ladder_json: string | null;
+  /** Blob prefix of the published renditions (one per processing attempt). */
+  output_prefix: string | null;
+  duration_ms: number | null;
+  /** JSON { stage, percent, etaMs } of the latest progress. */
+  progress_json: string | null;
+  /** Upload complete → first playable manifest, in ms. */
+  time_to_playable_ms: number | null;
+  created_at: number;
+  updated_at: number;
+  ready_at: number | null;
+}
+
+export interface JobsTable {
+  id: string;
+  /** Job type, e.g. `video.process`. */
+  type: string;
+  payload_json: string;
+  status: 'queued' | 'active' | 'completed' | 'failed';
+  /** Lower runs first. */
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  /** Not leasable before this time (back-off). */
+  run_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  /** Idempotency key: a second enqueue with the same key is a no-op. */
+  dedupe_key: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface Database {
+  videos: VideosTable;
+  jobs: JobsTable;
+  kysely_migration: { name: string; timestamp: string };
+}
+
+export type VideoRow = Selectable<VideosTable>;
+export type NewVideoRow = Insertable<VideosTable>;
+export type VideoUpdate = Updateable<VideosTable>;
+export type JobRow = Selectable<JobsTable>;
+export type JobInsert = Insertable<JobsTable> & { id: string };

@@ -1,0 +1,227 @@
+/**
+ * The segment origin: serves `/stream/<videoId>/<version>/<file>` straight from the BlobStore, as a raw
+ * Node `http` handler that runs before Fastify (see README.md beside this file for the wiring), so the
+ * hottest path of the platform pays no framework cost.
+ *
+ * Small files are held in a byte-bounded LRU with their response headers prebuilt: a hit is a Map
+ * lookup, one `writeHead` and one `end(buffer)` — no stat, no path work. Concurrent misses of one file
+ * share one read. Files above `cacheMaxFileBytes` are streamed with large reads and never cached.
+ * Media and images are immutable once written; manifests and documents are re-checked on disk at most
+ * every `revalidateAfterMs` (see cache-policy.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BlobStore } from '../storage/blob-store.js';
+import { openBlob, type OpenedBlob } from './blob-source.js';
+import { assetKindOf, DEFAULT_REVALIDATE_AFTER_MS } from './cache-policy.js';
+import { respondFromMemory, respondFromStream } from './respond.js';
+import { SegmentCache } from './segment-cache.js';
+import { buildServedFile, type ServedFile } from './served-file.js';
+import { pathOf, resolveStreamPath, type StreamTarget } from './stream-path.js';
+
+/** The pino-compatible subset the origin logs through. */
+export interface OriginLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OriginOptions {
+  store: BlobStore;
+  /** URL prefix the origin owns; default `/stream/`. */
+  urlPrefix?: string;
+  /** Blob key prefix the URL prefix maps to; default `videos/`. */
+  keyPrefix?: string;
+  /** Memory budget of the file cache (config `segmentCacheBytes`). */
+  cacheBytes: number;
+  /** Largest file held in memory; larger ones are streamed (config `segmentCacheMaxFileBytes`). */
+  cacheMaxFileBytes: number;
+  /** Access-Control-Allow-Origin of every answer (config `corsOrigin`). */
+  corsOrigin: string;
+  /** How stale a cached manifest or document may get before it is checked on disk; default 500 ms. */
+  revalidateAfterMs?: number;
+  /** Read size when streaming a file too large for the cache; default 1 MiB. */
+  streamHighWaterMark?: number;
+  logger?: OriginLogger;
+}
+
+export interface OriginStats {
+  /** Requests answered from memory. */
+  hits: number;
+  /** Requests that had to go to the store (including revalidations and shared reads). */
+  misses: number;
+  bytesCached: number;
+  entries: number;
+}
+
+export interface Origin {
+  /** Answers the request and returns true when its URL is under the prefix; false otherwise. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Forgets every cached file whose blob key starts with `keyPrefix` (e.g. `videos/<id>/`). */
+  invalidatePrefix(keyPrefix: string): void;
+  stats(): OriginStats;
+}
+
+type LoadOutcome =
+  | { kind: 'file'; file: ServedFile }
+  | { kind: 'large'; file: ServedFile; blob: OpenedBlob }
+  | { kind: 'missing' }
+  | { kind: 'failed'; error: unknown };
+
+const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
+const NOT_FOUND_BODY = Buffer.from('Not Found\n');
+const NOT_ALLOWED_BODY = Buffer.from('Method Not Allowed\n');
+const SERVER_ERROR_BODY = Buffer.from('Internal Server Error\n');
+
+export function createOrigin(options: OriginOptions): Origin {
+  const urlPrefix = options.urlPrefix ?? '/stream/';
+  const keyPrefix = options.keyPrefix ?? 'videos/';
+  if (!urlPrefix.startsWith('/') || !urlPrefix.endsWith('/')) throw new TypeError('urlPrefix must start and end with "/"');
+  if (keyPrefix !== '' && !keyPrefix.endsWith('/')) throw new TypeError('keyPrefix must end with "/"');
+  const { store, corsOrigin, logger } = options;
+  const maxFileBytes = Math.min(options.cacheMaxFileBytes, options.cacheBytes);
+  const revalidateAfterMs = options.revalidateAfterMs ?? DEFAULT_REVALIDATE_AFTER_MS;
+  const streamHighWaterMark = options.streamHighWaterMark ?? 1024 * 1024;
+
+  const cache = new SegmentCache<ServedFile>(options.cacheBytes);
+  const inFlight = new Map<string, Promise<LoadOutcome>>();
+  // Bumped by invalidatePrefix: a read that started before must not refill the cache.
+  let generation = 0;
+  let hits = 0;
+  let misses = 0;
+
+  const corsHeaders = [
+    'Access-Control-Allow-Origin', corsOrigin,
+    'Access-Control-Expose-Headers', 'Content-Length, Content-Range, ETag',
+  ];
+  const commonHeaders = ['Accept-Ranges', 'bytes', 'X-Content-Type-Options', 'nosniff', ...corsHeaders];
+  const errorHeaders = ['X-Content-Type-Options', 'nosniff', ...corsHeaders, 'Cache-Control', 'no-store'];
+  const plainText = ['Content-Type', 'text/plain; charset=utf-8'];
+  const notFoundHeaders = [...plainText, 'Content-Length', String(NOT_FOUND_BODY.length), ...errorHeaders];
+  const notAllowedHeaders = [...plainText, 'Content-Length', String(NOT_ALLOWED_BODY.length), 'Allow', ALLOWED_METHODS, ...errorHeaders];
+  const serverErrorHeaders = [...plainText, 'Content-Length', String(SERVER_ERROR_BODY.length), ...errorHeaders];
+  const preflightHeaders = [
+    'X-Content-Type-Options', 'nosniff',
+    ...corsHeaders,
+    'Access-Control-Allow-Methods', ALLOWED_METHODS,
+    'Access-Control-Allow-Headers', 'Range',
+    'Access-Control-Max-Age', '86400',
+    'Allow', ALLOWED_METHODS,
+  ];
+
+  function handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url;
+    if (url === undefined || !url.startsWith(urlPrefix)) return false;
+    const method = req.method;
+    if (method === 'GET' || method === 'HEAD') {
+      serve(req, res, url);
+    } else if (method === 'OPTIONS') {
+      res.writeHead(204, preflightHeaders);
+      res.end();
+    } else {
+      res.writeHead(405, notAllowedHeaders);
+      res.end(NOT_ALLOWED_BODY);
+    }
+    return true;
+  }
+
+  function serve(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const urlPath = pathOf(url);
+    // Only keys of validated paths are ever stored, so a hit needs no validation.
+    const cached = cache.get(keyPrefix + urlPath.slice(urlPrefix.length));
+    if (cached !== undefined && (cached.revalidateAtMs === Infinity || cached.revalidateAtMs > Date.now())) {
+      hits++;
+      respondFromMemory(req, res, cached, cached.body!, errorHeaders);
+      return;
+    }
+    misses++;
+    const target = resolveStreamPath(urlPath, { urlPrefix, keyPrefix });
+    if (target === null) {
+      sendNotFound(res);
+      return;
+    }
+    serveFromStore(req, res, target).catch((err: unknown) => fail(res, target.key, err));
+  }
+
+  async function serveFromStore(req: IncomingMessage, res: ServerResponse, target: StreamTarget): Promise<void> {
+    let outcome: LoadOutcome;
+    const shared = inFlight.get(target.key);
+    if (shared === undefined) {
+      const own = load(target);
+      inFlight.set(target.key, own);
+      outcome = await own;
+      if (inFlight.get(target.key) === own) inFlight.delete(target.key);
+    } else {
+      outcome = await shared;
+      // The opened blob of a large file belongs to the request that opened it: open our own.
+      if (outcome.kind === 'large') outcome = await load(target);
+    }
+    switch (outcome.kind) {
+      case 'file':
+        respondFromMemory(req, res, outcome.file, outcome.file.body!, errorHeaders);
+        return;
+      case 'large':
+        await respondFromStream(req, res, outcome.file, outcome.blob, errorHeaders, (err) =>
+          logger?.warn({ err, key: target.key }, 'origin: stream failed'),
+        );
+        return;
+      case 'missing':
+        sendNotFound(res);
+        return;
+      case 'failed':
+        fail(res, target.key, outcome.error);
+        return;
+    }
+  }
+
+  /** Never rejects: the outcome is shared by every request waiting on it. */
+  async function load(target: StreamTarget): Promise<LoadOutcome> {
+    const startedAt = generation;
+    try {
+      const blob = await openBlob({ store, key: target.key, maxBufferBytes: maxFileBytes, streamHighWaterMark });
+      if (blob === null) {
+        cache.delete(target.key);
+        return { kind: 'missing' };
+      }
+      const file = buildServedFile({
+        key: target.key,
+        kind: assetKindOf(target.extension),
+        extension: target.extension,
+        contentType: target.contentType,
+        size: blob.size,
+        mtimeMs: blob.mtimeMs,
+        body: blob.body,
+        commonHeaders,
+        revalidateAfterMs,
+      });
+      if (blob.body === undefined) return { kind: 'large', file, blob };
+      if (startedAt === generation) cache.set(target.key, file);
+      return { kind: 'file', file };
+    } catch (error) {
+      return { kind: 'failed', error };
+    }
+  }
+
+  function sendNotFound(res: ServerResponse): void {
+    res.writeHead(404, notFoundHeaders);
+    res.end(NOT_FOUND_BODY);
+  }
+
+  function fail(res: ServerResponse, key: string, err: unknown): void {
+    logger?.error({ err, key }, 'origin: cannot serve');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(500, serverErrorHeaders);
+    res.end(SERVER_ERROR_BODY);
+  }
+
+  return {
+    handle,
+    invalidatePrefix(prefix: string): void {
+      generation++;
+      cache.deletePrefix(prefix);
+      for (const key of inFlight.keys()) if (key.startsWith(prefix)) inFlight.delete(key);
+    },
+    stats: () => ({ hits, misses, bytesCached: cache.bytes, entries: cache.size }),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Just enough ISO-BMFF reading to describe the CMAF files ffmpeg wrote: the RFC 6381 codec string
+ * and timescale of an init segment, and the decode time (tfdt) of a media segment. The manifests
+ * need these exact values; a full MP4 library would be a large dependency for three fields.
+ */
+
+interface Box {
+  type: string;
+  /** Offset of the payload (after the header). */
+  start: number;
+  /** Offset just past the box. */
+  end: number;
+}
+
+const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'moof', 'traf', 'mvex', 'edts', 'dinf']);
+
+function* boxes(buf: Buffer, from: number, to: number): Generator<Box> {
+  let offset = from;
+  while (offset + 8 <= to) {
+    let size = buf.readUInt32BE(offset);
+    const type = buf.toString('latin1', offset + 4, offset + 8);
+    let header = 8;
+    if (size === 1) {
+      if (offset + 16 > to) return;
+      size = Number(buf.readBigUInt64BE(offset + 8));
+      header = 16;
+    } else if (size === 0) {
+      size = to - offset;
+    }
+    if (size < header || offset + size > to) return;
+    yield { type, start: offset + header, end: offset + size };
+    offset += size;
+  }
+}
+
+/** Depth-first search for the first box of `type`, descending into the containers that matter. */
+function findBox(buf: Buffer, type: string, from = 0, to = buf.length): Box | null {
+  for (const box of boxes(buf, from, to)) {
+    if (box.type === type) return box;
+    if (CONTAINERS.has(box.type)) {
+      const inner = findBox(buf, type, box.start, box.end);
+      if (inner) return inner;
+    }
+    if (box.type === 'stsd') {
+      // stsd: version/flags (4) + entry count (4), then sample entries whose children follow a
+      // fixed-size header (78 bytes for visual, 28 for audio entries).
+      for (const entry of boxes(buf, box.start + 8, box.end)) {
+        if (entry.type === type) return entry;
+        const skip = ['avc1', 'avc3', 'hvc1', 'hev1', 'av01', 'vp09'].includes(entry.type) ? 78 : 28;
+        const inner = findBox(buf, type, entry.start + skip, entry.end);
+        if (inner) return inner;
+      }
+    }
+  }
+  return null;
+}
+
+export interface InitSegmentInfo {
+  /** RFC 6381 codec string, e.g. 'avc1.64001f' or 'mp4a.40.2'. */
+  codec: string;
+  /** Media timescale (ticks per second) of the track. */
+  timescale: number;
+}
+
+export function readInitSegment(buf: Buffer): InitSegmentInfo {
+  const mdhd = findBox(buf, 'mdhd');
+  if (!mdhd) throw new Error('init segment has no mdhd box');
+  const version = buf.readUInt8(mdhd.start);
+  const timescale = buf.readUInt32BE(mdhd.start + (version === 1 ? 20 : 12));
+
+  const avcC = findBox(buf, 'avcC');
+  if (avcC) {
+    // AVCDecoderConfigurationRecord: version, profile_idc, constraint flags, level_idc.
+    const hex = (i: number) => buf.readUInt8(avcC.start + i).toString(16).padStart(2, '0');
+    return { codec: `avc1.${hex(1)}${hex(2)}${hex(3)}`, timescale };
+  }
+  const esds = findBox(buf, 'esds');
+  if (esds) return { codec: `mp4a.${aacCodecSuffix(buf, esds)}`, timescale };
+  throw new Error('init segment has neither avcC nor esds: unsupported codec');
+}
+
+/** Reads objectTypeIndication and the AudioSpecificConfig's object type out of an esds box. */
+function aacCodecSuffix(buf: Buffer, esds: Box): string {
+  let offset = esds.start + 4; // version + flags
+  const readDescriptor = (): { tag: number; start: number; end: number } => {
+    const tag = buf.readUInt8(offset++);
+    let length = 0;
+    for (let i = 0; i < 4; i++) {
+      const byte = buf.readUInt8(offset++);
+      length = (length << 7) | (byte & 0x7f);
+      if (!(byte & 0x80)) break;
+    }
+    return { tag, start: offset, end: offset + length };
+  };
+  const es = readDescriptor(); // ES_Descriptor (0x03)
+  if (es.tag !== 0x03) return '40.2';
+  const flags = buf.readUInt8(es.start + 2);
+  offset = es.start + 3 + (flags & 0x80 ? 2 : 0) + (flags & 0x20 ? 2 : 0);
+  if (flags & 0x40) offset += 1 + buf.readUInt8(offset);
+  const dcd = readDescriptor(); // DecoderConfigDescriptor (0x04)
+  if (dcd.tag !== 0x04) return '40.2';
+  const objectType = buf.readUInt8(dcd.start);
+  offset = dcd.start + 13;
+  if (offset >= dcd.end) return objectType.toString(16);
+  const dsi = readDescriptor(); // DecoderSpecificInfo (0x05): AudioSpecificConfig
+  if (dsi.tag !== 0x05) return objectType.toString(16);
+  const audioObjectType = buf.readUInt8(dsi.start) >> 3;
+  return `${objectType.toString(16)}.${audioObjectType}`;
+}
+
+/** baseMediaDecodeTime of the first track fragment in a media segment. */
+export function readSegmentDecodeTime(buf: Buffer): number {
+  const tfdt = findBox(buf, 'tfdt');
+  if (!tfdt) throw new Error('media segment has no tfdt box');
+  const version = buf.readUInt8(tfdt.start);
+  return version === 1 ? Number(buf.readBigUInt64BE(tfdt.start + 4)) : buf.readUInt32BE(tfdt.start + 4);
+}

@@ -1,0 +1,136 @@
+/**
+ * Writes the DASH MPD (ISO/IEC 23009-1, DASH-IF interoperability points) over the same CMAF
+ * segments the HLS playlists list. Each representation gets a SegmentTemplate with an explicit
+ * SegmentTimeline taken from the segments' own decode times (tfdt), so DASH and HLS agree exactly.
+ * While the video is processing the MPD is `dynamic` (players refresh it, like an HLS EVENT
+ * playlist); when done it becomes `static`.
+ */
+
+export interface TimelineEntry {
+  /** Start, in timescale ticks. */
+  t: number;
+  /** Duration, in timescale ticks. */
+  d: number;
+}
+
+export interface DashRepresentation {
+  id: string;
+  kind: 'video' | 'audio';
+  codec: string;
+  bandwidthBps: number;
+  timescale: number;
+  /** Relative URIs, e.g. 'v0/init.mp4' and 'v0/seg_$Number%05d$.m4s'. */
+  initialization: string;
+  media: string;
+  startNumber: number;
+  timeline: TimelineEntry[];
+  width?: number;
+  height?: number;
+  frameRate?: string;
+  sampleRate?: number;
+  channels?: number;
+  language?: string | null;
+}
+
+export interface MpdInput {
+  type: 'static' | 'dynamic';
+  durationSec: number;
+  segmentSeconds: number;
+  representations: DashRepresentation[];
+  /** Dynamic only: wall-clock anchor of media time 0. */
+  availabilityStartTime?: Date;
+  publishTime?: Date;
+}
+
+function isoDuration(seconds: number): string {
+  return `PT${Math.max(0, seconds).toFixed(3)}S`;
+}
+
+function xmlAttr(value: string | number): string {
+  return String(value).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+/** Run-length encodes equal consecutive durations into `r` as the spec allows. */
+function segmentTimeline(entries: TimelineEntry[]): string {
+  const out: string[] = [];
+  let i = 0;
+  while (i < entries.length) {
+    const first = entries[i]!;
+    let repeat = 0;
+    while (
+      i + repeat + 1 < entries.length &&
+      entries[i + repeat + 1]!.d === first.d &&
+      entries[i + repeat + 1]!.t === entries[i + repeat]!.t + entries[i + repeat]!.d
+    ) {
+      repeat++;
+    }
+    out.push(`<S t="${first.t}" d="${first.d}"${repeat > 0 ? ` r="${repeat}"` : ''}/>`);
+    i += repeat + 1;
+  }
+  return out.join('');
+}
+
+function representationXml(r: DashRepresentation): string {
+  const attrs = [
+    `id="${xmlAttr(r.id)}"`,
+    `bandwidth="${Math.ceil(r.bandwidthBps)}"`,
+    `codecs="${xmlAttr(r.codec)}"`,
+    ...(r.kind === 'video'
+      ? [`width="${r.width}"`, `height="${r.height}"`, `frameRate="${r.frameRate}"`, 'sar="1:1"']
+      : [`audioSamplingRate="${r.sampleRate}"`]),
+  ];
+  const template =
+    `<SegmentTemplate timescale="${r.timescale}" initialization="${xmlAttr(r.initialization)}" ` +
+    `media="${xmlAttr(r.media)}" startNumber="${r.startNumber}">` +
+    `<SegmentTimeline>${segmentTimeline(r.timeline)}</SegmentTimeline></SegmentTemplate>`;
+  const channels =
+    r.kind === 'audio'
+      ? `<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${r.channels}"/>`
+      : '';
+  return `      <Representation ${attrs.join(' ')}>${channels}${template}</Representation>`;
+}
+
+export function writeMpd(input: MpdInput): string {
+  const { type, representations } = input;
+  const video = representations.filter((r) => r.kind === 'video');
+  const audio = representations.filter((r) => r.kind === 'audio');
+  const mpdAttrs = [
+    'xmlns="urn:mpeg:dash:schema:mpd:2011"',
+    'profiles="urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019"',
+    `type="${type}"`,
+    `minBufferTime="${isoDuration(input.segmentSeconds)}"`,
+  ];
+  if (type === 'static') {
+    mpdAttrs.push(`mediaPresentationDuration="${isoDuration(input.durationSec)}"`);
+  } else {
+    const ast = input.availabilityStartTime ?? new Date(0);
+    mpdAttrs.push(
+      `availabilityStartTime="${ast.toISOString()}"`,
+      `publishTime="${(input.publishTime ?? new Date()).toISOString()}"`,
+      `minimumUpdatePeriod="${isoDuration(Math.min(2, input.segmentSeconds))}"`,
+      `suggestedPresentationDelay="${isoDuration(input.segmentSeconds * 2)}"`,
+    );
+  }
+  const sets: string[] = [];
+  if (video.length > 0) {
+    const maxW = Math.max(...video.map((v) => v.width ?? 0));
+    const maxH = Math.max(...video.map((v) => v.height ?? 0));
+    sets.push(
+      `    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" ` +
+        `startWithSAP="1" maxWidth="${maxW}" maxHeight="${maxH}">\n` +
+        `${[...video].sort((a, b) => a.bandwidthBps - b.bandwidthBps).map(representationXml).join('\n')}\n    </AdaptationSet>`,
+    );
+  }
+  audio.forEach((a, i) => {
+    const lang = a.language ? ` lang="${xmlAttr(a.language)}"` : '';
+    sets.push(
+      `    <AdaptationSet id="${i + 1}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"${lang}>\n` +
+        `${i === 0 ? '      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"/>\n' : ''}` +
+        `${representationXml(a)}\n    </AdaptationSet>`,
+    );
+  });
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<MPD ${mpdAttrs.join(' ')}>\n` +
+    `  <Period id="0" start="PT0S">\n${sets.join('\n')}\n  </Period>\n</MPD>\n`
+  );
+}

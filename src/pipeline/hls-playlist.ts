@@ -1,0 +1,131 @@
+/**
+ * HLS text: reads the media playlists ffmpeg writes and writes our own master playlist (RFC 8216,
+ * Apple HLS authoring spec): BANDWIDTH is the measured peak segment bit rate of the variant plus its
+ * audio, AVERAGE-BANDWIDTH the measured mean, with exact CODECS, RESOLUTION and FRAME-RATE.
+ */
+
+export interface MediaPlaylistSegment {
+  uri: string;
+  durationSec: number;
+}
+
+export interface MediaPlaylist {
+  initUri: string | null;
+  segments: MediaPlaylistSegment[];
+  ended: boolean;
+}
+
+/** ffmpeg writes bare file names next to the playlist; anything else (paths, URLs) is refused. */
+const SAFE_URI = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+export function parseMediaPlaylist(text: string): MediaPlaylist {
+  if (!text.startsWith('#EXTM3U')) throw new Error('not an HLS playlist');
+  const lines = text.split(/\r?\n/);
+  let initUri: string | null = null;
+  const segments: MediaPlaylistSegment[] = [];
+  let pendingDuration: number | null = null;
+  let ended = false;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (line.startsWith('#EXT-X-MAP:')) {
+      initUri = /URI="([^"]+)"/.exec(line)?.[1] ?? null;
+    } else if (line.startsWith('#EXTINF:')) {
+      pendingDuration = Number.parseFloat(line.slice('#EXTINF:'.length));
+    } else if (line === '#EXT-X-ENDLIST') {
+      ended = true;
+    } else if (!line.startsWith('#') && pendingDuration !== null) {
+      segments.push({ uri: line, durationSec: pendingDuration });
+      pendingDuration = null;
+    }
+  }
+  for (const uri of [initUri, ...segments.map((s) => s.uri)]) {
+    // These URIs become blob keys: refuse anything but plain relative names.
+    if (uri !== null && !SAFE_URI.test(uri)) throw new Error(`unexpected URI in playlist: ${uri}`);
+  }
+  return { initUri, segments, ended };
+}
+
+/** The playlist as a finished VOD: PLAYLIST-TYPE VOD (ffmpeg wrote EVENT) and an ENDLIST. */
+export function toVodPlaylist(text: string): string {
+  let out = text.replace('#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-PLAYLIST-TYPE:VOD');
+  if (!out.includes('#EXT-X-ENDLIST')) out = `${out.trimEnd()}\n#EXT-X-ENDLIST\n`;
+  return out;
+}
+
+export interface MasterVideoVariant {
+  uri: string;
+  peakBps: number;
+  averageBps: number;
+  codec: string;
+  width: number;
+  height: number;
+  frameRate: number;
+}
+
+export interface MasterAudioRendition {
+  uri: string;
+  peakBps: number;
+  averageBps: number;
+  codec: string;
+  channels: number;
+  language: string | null;
+  name: string;
+}
+
+export interface MasterPlaylistInput {
+  video: MasterVideoVariant[];
+  audio: MasterAudioRendition[];
+}
+
+const AUDIO_GROUP = 'audio';
+
+function quoted(value: string): string {
+  return `"${value.replace(/["\r\n]/g, '')}"`;
+}
+
+export function writeMasterPlaylist({ video, audio }: MasterPlaylistInput): string {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  // Audio-only streams list their renditions as variants; otherwise audio is a group of renditions.
+  if (video.length > 0) audio.forEach((a, i) => {
+    const attrs = [
+      'TYPE=AUDIO',
+      `GROUP-ID=${quoted(AUDIO_GROUP)}`,
+      `NAME=${quoted(a.name)}`,
+      ...(a.language ? [`LANGUAGE=${quoted(a.language)}`] : []),
+      `DEFAULT=${i === 0 ? 'YES' : 'NO'}`,
+      'AUTOSELECT=YES',
+      `CHANNELS=${quoted(String(a.channels))}`,
+      `URI=${quoted(a.uri)}`,
+    ];
+    lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
+  });
+  // The audio group's peak is what a client must budget for on top of any video variant.
+  const audioPeak = Math.max(0, ...audio.map((a) => a.peakBps));
+  const audioAverage = Math.max(0, ...audio.map((a) => a.averageBps));
+  const audioCodec = audio[0]?.codec;
+  if (video.length === 0) {
+    for (const a of audio) {
+      lines.push(
+        `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(a.peakBps)},AVERAGE-BANDWIDTH=${Math.ceil(a.averageBps)},` +
+          `CODECS=${quoted(a.codec)}`,
+        a.uri,
+      );
+    }
+  }
+  // Ascending bandwidth: the first listed variant is where Apple players start.
+  const sorted = [...video].sort((a, b) => a.peakBps - b.peakBps);
+  for (const v of sorted) {
+    const codecs = [v.codec, ...(audioCodec ? [audioCodec] : [])].join(',');
+    const attrs = [
+      `BANDWIDTH=${Math.ceil(v.peakBps + audioPeak)}`,
+      `AVERAGE-BANDWIDTH=${Math.ceil(v.averageBps + audioAverage)}`,
+      `CODECS=${quoted(codecs)}`,
+      `RESOLUTION=${v.width}x${v.height}`,
+      `FRAME-RATE=${v.frameRate.toFixed(3)}`,
+      ...(audio.length > 0 ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
+    ];
+    lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,222 @@
+/**
+ * The `video.process` job: probe → plan → one-pass ladder (published while it encodes) → download
+ * file + poster + storyboard → ready. Idempotent under the queue's at-least-once delivery: every
+ * attempt works in its own scratch dir and publishes under its own version prefix, a video leaves
+ * `processing` only once (VideoRepository.markReady/markFailed are conditional), and older attempts'
+ * outputs are removed when an attempt wins.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { PermanentError } from '../errors.js';
+import { probeMedia } from '../media/ffprobe.js';
+import type { LeasedJob } from '../queue/queue.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { VideoEventBus } from '../videos/video-events.js';
+import { publishedExtras, STORYBOARD_DIR, type VideoRepository } from '../videos/video-repository.js';
+import { planLadder } from './ladder.js';
+import { LadderPublisher } from './ladder-publisher.js';
+import { makePoster, makeProgressiveFile, writeFragmentedFile } from './progressive.js';
+import { makeStoryboard } from './storyboard.js';
+import { transcodeLadder } from './transcode-ladder.js';
+
+export const PROCESS_VIDEO_JOB = 'video.process';
+
+export interface ProcessVideoPayload {
+  videoId: string;
+}
+
+export interface ProcessVideoDeps {
+  config: Config;
+  store: BlobStore;
+  videos: VideoRepository;
+  events: VideoEventBus;
+  logger: Logger;
+}
+
+/** Where each stage sits in the overall 0–100 progress. */
+const STAGE_SPAN: Record<'probing' | 'transcoding' | 'packaging', [number, number]> = {
+  probing: [0, 2],
+  transcoding: [2, 95],
+  packaging: [95, 100],
+};
+
+export function videoKeyPrefix(videoId: string): string {
+  return `videos/${videoId}/`;
+}
+
+export function createProcessVideoHandler(deps: ProcessVideoDeps) {
+  const { config, store, videos, events } = deps;
+
+  return async function processVideo(job: LeasedJob, ctx: { signal: AbortSignal }): Promise<void> {
+    const { videoId } = job.payload as ProcessVideoPayload;
+    const log = deps.logger.child({ jobId: job.id, videoId, attempt: job.attempt });
+    const video = await videos.get(videoId);
+    if (!video || video.status !== 'processing') {
+      log.info({ status: video?.status }, 'nothing to do: video is not processing');
+      return;
+    }
+
+    let lastStored = 0;
+    const report = (stage: keyof typeof STAGE_SPAN, stagePercent: number, etaMs: number | null) => {
+      const [from, to] = STAGE_SPAN[stage];
+      const percent = Math.round((from + ((to - from) * stagePercent) / 100) * 10) / 10;
+      events.publish({ videoId, type: 'progress', stage, percent, etaMs, at: Date.now() });
+      // The stored copy serves late joiners and other processes; every 2 s is plenty.
+      if (Date.now() - lastStored > 2000) {
+        lastStored = Date.now();
+        void videos.update(videoId, { progress_json: JSON.stringify({ stage, percent, etaMs }) }).catch(() => {});
+      }
+    };
+
+    const version = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    const keyPrefix = `${videoKeyPrefix(videoId)}${version}/`;
+    const videoWorkDir = path.join(config.dataDir, 'work', videoId);
+    const workDir = path.join(videoWorkDir, version);
+    // Scratch of an earlier attempt that died with its process is useless now: start clean.
+    await rm(videoWorkDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true });
+    try {
+      report('probing', 0, null);
+      const inputPath = await localSource(store, video.source_key, workDir);
+      const media = await probeMedia({
+        ffprobePath: config.ffprobePath,
+        filePath: inputPath,
+        // The probe scans every packet: allow a minute plus a second per 50 MB of source.
+        timeoutMs: 60_000 + Math.round(video.source_bytes / 50_000),
+        signal: ctx.signal,
+      });
+      const plan = planLadder(media, { segmentSeconds: config.segmentSeconds, maxFps: config.maxFps });
+      await videos.update(videoId, {
+        media_json: JSON.stringify(media),
+        ladder_json: JSON.stringify(plan),
+        duration_ms: Math.round(media.durationSec * 1000),
+      });
+      log.info({ container: media.container, rungs: plan.video.map((r) => r.name), audio: plan.audio.length }, 'probed and planned');
+
+      const publisher = new LadderPublisher({ store, workDir, keyPrefix, plan });
+      await transcodeLadder({
+        ffmpegPath: config.ffmpegPath,
+        inputPath,
+        media,
+        plan,
+        workDir,
+        x264Preset: config.x264Preset,
+        publisher,
+        timeoutMs: config.ffmpegTimeoutMs,
+        killGraceMs: config.ffmpegKillGraceMs,
+        signal: ctx.signal,
+        onProgress: ({ percent, etaMs }) => report('transcoding', percent, etaMs),
+        onPlayable: async () => {
+          // Upload complete (row creation) → first playable master playlist.
+          const timeToPlayableMs = Date.now() - video.created_at;
+          await videos.update(videoId, { output_prefix: keyPrefix, time_to_playable_ms: timeToPlayableMs });
+          events.publish({ videoId, type: 'playable', stage: 'transcoding', percent: STAGE_SPAN.transcoding[0], etaMs: null, at: Date.now() });
+          log.info({ timeToPlayableMs }, 'playable');
+        },
+      });
+
+      report('packaging', 0, null);
+      const summaries = publisher.summaries();
+      const videoRenditions = summaries.filter((s) => s.kind === 'video');
+      // The download rung: the middle of the ladder (720p of a 1080p source), small yet watchable.
+      const middle = videoRenditions[Math.floor((videoRenditions.length - 1) / 2)] ?? null;
+      const audio = summaries.find((s) => s.kind === 'audio') ?? null;
+      const extras = publishedExtras(plan);
+      const downloadPath = path.join(workDir, extras.mp4);
+      await makeProgressiveFile({
+        ffmpegPath: config.ffmpegPath,
+        workDir,
+        video: middle && { dir: path.join(workDir, middle.dir), initUri: middle.initUri, segmentUris: middle.segmentUris },
+        audio: audio && { dir: path.join(workDir, audio.dir), initUri: audio.initUri, segmentUris: audio.segmentUris },
+        outPath: downloadPath,
+        timeoutMs: config.ffmpegTimeoutMs,
+        signal: ctx.signal,
+      });
+      await store.putFile(`${keyPrefix}${extras.mp4}`, downloadPath);
+      report('packaging', 60, null);
+      if (extras.poster) {
+        const posterPath = path.join(workDir, extras.poster);
+        await makePoster({
+          ffmpegPath: config.ffmpegPath,
+          inputPath: downloadPath,
+          // A tenth in, capped: past fades-in, and not a spoiler.
+          atSec: Math.min(media.durationSec * 0.1, 5),
+          outPath: posterPath,
+          timeoutMs: 60_000,
+          signal: ctx.signal,
+        });
+        await store.putFile(`${keyPrefix}${extras.poster}`, posterPath);
+        report('packaging', 70, null);
+        const storyboardDir = path.join(workDir, STORYBOARD_DIR);
+        // Thumbnails are 160 px wide: decoding the smallest rung costs a fraction of the download's.
+        const smallest = videoRenditions.at(-1)!;
+        const storyboardSource = path.join(workDir, 'storyboard-source.mp4');
+        await writeFragmentedFile(
+          { dir: path.join(workDir, smallest.dir), initUri: smallest.initUri, segmentUris: smallest.segmentUris },
+          storyboardSource,
+        );
+        const storyboard = await makeStoryboard({
+          ffmpegPath: config.ffmpegPath,
+          inputPath: storyboardSource,
+          durationSec: media.durationSec,
+          outDir: storyboardDir,
+          timeoutMs: config.ffmpegTimeoutMs,
+          signal: ctx.signal,
+        });
+        // Sprites before the indexes, so a published VTT never names a sprite not yet stored.
+        for (const file of storyboard.files) {
+          await store.putFile(`${keyPrefix}${STORYBOARD_DIR}/${file}`, path.join(storyboardDir, file));
+        }
+        report('packaging', 95, null);
+      }
+
+      const won = await videos.markReady(videoId, {
+        output_prefix: keyPrefix,
+        progress_json: JSON.stringify({ stage: 'ready', percent: 100, etaMs: 0 }),
+      });
+      if (!won) {
+        log.warn('video left processing during this attempt; discarding this attempt’s outputs');
+        await store.deletePrefix(keyPrefix);
+        return;
+      }
+      await removeOtherVersions(store, videoId, version);
+      events.publish({ videoId, type: 'ready', stage: 'ready', percent: 100, etaMs: 0, at: Date.now() });
+      log.info('ready');
+    } catch (err) {
+      const permanent = err instanceof PermanentError;
+      const lastAttempt = job.attempt >= job.maxAttempts;
+      if ((permanent || lastAttempt) && !ctx.signal.aborted) {
+        const reason = (err as Error).message;
+        if (await videos.markFailed(videoId, reason)) {
+          events.publish({ videoId, type: 'failed', stage: 'failed', percent: 100, etaMs: null, error: reason, at: Date.now() });
+        }
+        // Failed for good: no attempt's outputs are worth keeping.
+        await store.deletePrefix(videoKeyPrefix(videoId)).catch(() => {});
+      }
+      throw err;
+    } finally {
+      await rm(videoWorkDir, { recursive: true, force: true }).catch(() => {});
+    }
+  };
+}
+
+/** A local path of the original: the store's own file when on local disk, else a scratch copy. */
+async function localSource(store: BlobStore, key: string, workDir: string): Promise<string> {
+  if (store.localPath) return store.localPath(key);
+  const file = path.join(workDir, 'source');
+  await pipeline(await store.createReadStream(key), createWriteStream(file));
+  return file;
+}
+
+async function removeOtherVersions(store: BlobStore, videoId: string, keep: string): Promise<void> {
+  const prefix = videoKeyPrefix(videoId);
+  const versions = new Set((await store.list(prefix)).map((key) => key.slice(prefix.length).split('/')[0]!));
+  for (const version of versions) {
+    if (version !== keep) await store.deletePrefix(`${prefix}${version}/`);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Turns a stored original into a video: creates the record and enqueues its processing job.
+ * Shared by every way a video arrives (HTTP upload, `streamforge ingest`, resumable uploads).
+ */
+import { z } from 'zod';
+import type { AppContext } from '../app.js';
+import { PROCESS_VIDEO_JOB } from '../pipeline/process-video.js';
+import type { VideoRow } from '../db/schema.js';
+
+export interface AcceptVideoOptions {
+  id: string;
+  /** Blob key of the original, already stored whole. */
+  sourceKey: string;
+  sourceBytes: number;
+  sourceName: string | null;
+  title: string;
+}
+
+export async function acceptVideo(
+  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker'>,
+  options: AcceptVideoOptions,
+): Promise<VideoRow> {
+  const now = Date.now();
+  await ctx.videos.create({
+    id: options.id,
+    title: options.title,
+    status: 'processing',
+    error: null,
+    source_key: options.sourceKey,
+    source_name: options.sourceName?.slice(0, 255) ?? null,
+    source_bytes: options.sourceBytes,
+    media_json: null,
+    ladder_json: null,
+    output_prefix: null,
+    duration_ms: null,
+    progress_json: JSON.stringify({ stage: 'queued', percent: 0, etaMs: null }),
+    time_to_playable_ms: null,
+    created_at: now,
+    updated_at: now,
+    ready_at: null,
+  });
+  // If we die between these two writes, the reconciler enqueues the job (same dedupe key).
+  await ctx.queue.enqueue({ type: PROCESS_VIDEO_JOB, payload: { videoId: options.id }, dedupeKey: `process:${options.id}` });
+  ctx.worker?.notify();
+  return (await ctx.videos.get(options.id))!;
+}
+
+/** A title a user gives a video (multipart field or tus metadata): display text, 1–200 characters. */
+export const titleSchema = z.string().trim().min(1).max(200);
+
+/** Display title from an uploaded file name: text only, never used as a path. */
+export function titleFromFileName(name: string | null | undefined): string {
+  const base = (name ?? '')
+    .replace(/^.*[\\/]/, '')
+    .replace(/\.[A-Za-z0-9]{1,5}$/, '')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim();
+  return base.slice(0, 200) || 'Untitled video';
+}

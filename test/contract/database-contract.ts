@@ -1,0 +1,162 @@
+/**
+ * What the rest of StreamForge assumes of a database opened by openDatabase(): migrations apply
+ * once and are idempotent, and rows round-trip with epoch-ms bigint columns as plain JS numbers on
+ * every dialect. Each driver's test file runs this suite against its own factory.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
+import type { NewVideoRow } from '../../src/db/schema.js';
+
+export interface DatabaseHarness {
+  /** A fresh, unmigrated database. */
+  handle: DatabaseHandle;
+  close(): Promise<void>;
+}
+
+/** Past 2^32 and 2^31 on purpose: an `integer` column or an int32 parser would break these. */
+const EPOCH_MS = 1_700_000_123_456;
+const TEN_GIB = 10 * 1024 ** 3;
+
+function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
+  return {
+    id: 'v1',
+    title: 'Big Buck Bunny',
+    status: 'processing',
+    error: null,
+    source_key: 'uploads/v1/original',
+    source_name: 'bbb.mp4',
+    source_bytes: TEN_GIB,
+    media_json: null,
+    ladder_json: null,
+    output_prefix: null,
+    duration_ms: null,
+    progress_json: null,
+    time_to_playable_ms: null,
+    created_at: EPOCH_MS,
+    updated_at: EPOCH_MS,
+    ready_at: null,
+    ...overrides,
+  };
+}
+
+export function databaseContract(name: string, factory: () => Promise<DatabaseHarness>): void {
+  describe(`${name} — database contract`, () => {
+    let harness: DatabaseHarness;
+    let handle: DatabaseHandle;
+
+    beforeEach(async () => {
+      harness = await factory();
+      handle = harness.handle;
+    });
+    afterEach(async () => {
+      await harness.close();
+    });
+
+    describe('migrations', () => {
+      it('apply every migration once, then nothing on a second run', async () => {
+        expect(await migrateToLatest(handle.db)).toEqual(['0001-initial']);
+        expect(await migrateToLatest(handle.db)).toEqual([]);
+        const applied = await handle.db.selectFrom('kysely_migration').select('name').execute();
+        expect(applied.map((row) => row.name)).toEqual(['0001-initial']);
+      });
+
+      it('create empty videos and jobs tables', async () => {
+        await migrateToLatest(handle.db);
+        expect(await handle.db.selectFrom('videos').selectAll().execute()).toEqual([]);
+        expect(await handle.db.selectFrom('jobs').selectAll().execute()).toEqual([]);
+      });
+    });
+
+    describe('with the schema migrated', () => {
+      beforeEach(async () => {
+        await migrateToLatest(handle.db);
+      });
+
+      it('round-trips a videos row with bigint columns as JS numbers and nulls as null', async () => {
+        const row = video();
+        await handle.db.insertInto('videos').values(row).execute();
+        const read = await handle.db.selectFrom('videos').selectAll().where('id', '=', 'v1').executeTakeFirstOrThrow();
+        expect(read).toEqual(row);
+        expect(typeof read.created_at).toBe('number');
+        expect(typeof read.source_bytes).toBe('number');
+      });
+
+      it('round-trips an update of a videos row', async () => {
+        await handle.db.insertInto('videos').values(video()).execute();
+        const update = {
+          status: 'ready' as const,
+          media_json: JSON.stringify({ durationMs: 596_000 }),
+          ladder_json: '[]',
+          output_prefix: 'videos/v1/1/',
+          duration_ms: 596_458,
+          progress_json: JSON.stringify({ stage: 'done', percent: 100, etaMs: 0 }),
+          time_to_playable_ms: 4_321,
+          updated_at: EPOCH_MS + 60_000,
+          ready_at: EPOCH_MS + 60_000,
+        };
+        await handle.db.updateTable('videos').set(update).where('id', '=', 'v1').execute();
+        const read = await handle.db.selectFrom('videos').selectAll().where('id', '=', 'v1').executeTakeFirstOrThrow();
+        expect(read).toEqual({ ...video(), ...update });
+        expect(typeof read.ready_at).toBe('number');
+        expect(typeof read.duration_ms).toBe('number');
+      });
+
+      it('filters and orders by epoch-ms columns numerically', async () => {
+        await handle.db
+          .insertInto('videos')
+          .values([
+            video({ id: 'a', created_at: EPOCH_MS + 2 }),
+            video({ id: 'b', created_at: EPOCH_MS + 10 }),
+            video({ id: 'c', created_at: EPOCH_MS + 1 }),
+          ])
+          .execute();
+        const rows = await handle.db
+          .selectFrom('videos')
+          .select(['id', 'created_at'])
+          .where('created_at', '>', EPOCH_MS + 1)
+          .orderBy('created_at', 'desc')
+          .execute();
+        expect(rows).toEqual([
+          { id: 'b', created_at: EPOCH_MS + 10 },
+          { id: 'a', created_at: EPOCH_MS + 2 },
+        ]);
+      });
+
+      it('rejects a second video with the same id', async () => {
+        await handle.db.insertInto('videos').values(video()).execute();
+        await expect(handle.db.insertInto('videos').values(video()).execute()).rejects.toThrow();
+      });
+
+      it('keeps job dedupe keys unique, while any number of jobs may have none', async () => {
+        const job = (id: string, dedupe_key: string | null) => ({
+          id,
+          type: 't',
+          payload_json: '{}',
+          status: 'queued' as const,
+          priority: 0,
+          attempts: 0,
+          max_attempts: 3,
+          run_at: EPOCH_MS,
+          dedupe_key,
+          created_at: EPOCH_MS,
+          updated_at: EPOCH_MS,
+        });
+        await handle.db.insertInto('jobs').values([job('j1', null), job('j2', null), job('j3', 'k')]).execute();
+        await expect(handle.db.insertInto('jobs').values(job('j4', 'k')).execute()).rejects.toThrow();
+        const read = await handle.db.selectFrom('jobs').selectAll().where('id', '=', 'j1').executeTakeFirstOrThrow();
+        expect(read).toMatchObject({ run_at: EPOCH_MS, lease_owner: null, lease_expires_at: null, finished_at: null });
+        expect(typeof read.run_at).toBe('number');
+      });
+
+      it('rolls a failed transaction back', async () => {
+        await expect(
+          handle.db.transaction().execute(async (trx) => {
+            await trx.insertInto('videos').values(video()).execute();
+            throw new Error('abort');
+          }),
+        ).rejects.toThrow('abort');
+        expect(await handle.db.selectFrom('videos').selectAll().execute()).toEqual([]);
+      });
+    });
+  });
+}

@@ -1,0 +1,72 @@
+/** Starts a real StreamForge (database, store, worker, HTTP) in this test process, on a free port. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { closeAppContext, createAppContext, startBackground, type AppContext } from '../../src/app.js';
+import { buildServer } from '../../src/api/server.js';
+import { loadConfig } from '../../src/config/config.js';
+
+export interface TestServer {
+  ctx: AppContext;
+  baseUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-test-'));
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', segmentSeconds: 2, ...overrides },
+  });
+  const ctx = await createAppContext({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }) });
+  const app = await buildServer(ctx);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  await startBackground(ctx);
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    ctx,
+    baseUrl: `http://127.0.0.1:${port}`,
+    dataDir,
+    async close() {
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
+      await closeAppContext(ctx, { graceMs: 2000 });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Uploads a file with multipart/form-data; returns the parsed JSON and status. */
+export async function uploadFile(baseUrl: string, filePath: string, title?: string): Promise<{ status: number; body: any }> {
+  const { openAsBlob } = await import('node:fs');
+  const form = new FormData();
+  if (title) form.append('title', title);
+  form.append('file', await openAsBlob(filePath), path.basename(filePath));
+  const res = await fetch(`${baseUrl}/api/videos`, { method: 'POST', body: form });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Follows the video's SSE stream until it ends; returns every event in order. */
+export async function followEvents(baseUrl: string, id: string, timeoutMs = 120_000): Promise<Array<{ event: string; data: any }>> {
+  const res = await fetch(`${baseUrl}/api/videos/${id}/events`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+  const events: Array<{ event: string; data: any }> = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) events.push({ event, data: JSON.parse(data) });
+    }
+  }
+  return events;
+}

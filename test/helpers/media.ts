@@ -1,0 +1,46 @@
+/** Paths of the shared real-media corpus and generated test clips. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const mediaDir = process.env.STREAMFORGE_MEDIA_DIR ?? path.resolve(repoRoot, '../shared/media');
+
+export function corpusFile(name: string): string {
+  return path.join(mediaDir, name);
+}
+
+const generatedDir = path.join(repoRoot, 'test-artifacts', 'generated');
+
+/**
+ * A synthetic clip made once per machine and reused: `seconds` of moving test pattern with a
+ * tone, at the given size and rate. Cached by its parameters.
+ */
+export function generatedClip(options: { seconds: number; width: number; height: number; fps: number; audio?: boolean }): string {
+  const { seconds, width, height, fps, audio = true } = options;
+  mkdirSync(generatedDir, { recursive: true });
+  const file = path.join(generatedDir, `clip-${seconds}s-${width}x${height}-${fps}${audio ? '' : '-noaudio'}.mp4`);
+  if (existsSync(file)) return file;
+  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mp4`;
+  const args = [
+    '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
+    ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []),
+    '-t', String(seconds),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+    ...(audio ? ['-c:a', 'aac', '-shortest'] : []),
+    tmp,
+  ];
+  execFileSync('ffmpeg', args);
+  // Test files run in parallel workers and may make the same clip at once. link() never replaces
+  // an existing file, so a reader that already opened the first copy keeps a stable file.
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return file;
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('config', () => {
+  it('has embedded defaults: port 8080, SQLite and blobs under the data dir', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.port).toBe(8080);
+    expect(config.segmentSeconds).toBe(4);
+    expect(config.embeddedWorker).toBe(true);
+    expect(config.databaseUrl).toBe(`sqlite:${path.join(config.dataDir, 'streamforge.db')}`);
+  });
+
+  it('reads PORT, HOST and STREAMFORGE_DATA_DIR from the environment', () => {
+    const config = loadConfig({ env: { PORT: '9001', HOST: '127.0.0.1', STREAMFORGE_DATA_DIR: '/srv/sf' } });
+    expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', dataDir: '/srv/sf', databaseUrl: 'sqlite:/srv/sf/streamforge.db' });
+  });
+
+  it('layers defaults < file < environment < overrides', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sf-config-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ port: 7000, segmentSeconds: 6 }));
+    const config = loadConfig({ env: { STREAMFORGE_CONFIG: file, PORT: '7001' }, overrides: { x264Preset: 'fast' } });
+    expect(config).toMatchObject({ port: 7001, segmentSeconds: 6, x264Preset: 'fast' });
+  });
+
+  it('stops on a bad value with a message naming the setting', () => {
+    expect(() => loadConfig({ env: { PORT: '70000' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { PORT: '70000' } })).toThrow(/PORT \(port\)/);
+    expect(() => loadConfig({ env: { STREAMFORGE_X264_PRESET: 'turbo' } })).toThrow(/STREAMFORGE_X264_PRESET/);
+    expect(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' } })).toThrow(/DATABASE_URL/);
+  });
+
+  it('rejects unknown keys and broken JSON in the config file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sf-config-'));
+    writeFileSync(path.join(dir, 'typo.json'), JSON.stringify({ prot: 1 }));
+    writeFileSync(path.join(dir, 'broken.json'), '{ nope');
+    expect(() => loadConfig({ env: { STREAMFORGE_CONFIG: path.join(dir, 'typo.json') } })).toThrow(/prot/);
+    expect(() => loadConfig({ env: { STREAMFORGE_CONFIG: path.join(dir, 'broken.json') } })).toThrow(/STREAMFORGE_CONFIG/);
+  });
+});

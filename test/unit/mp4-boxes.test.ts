@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readInitSegment, readSegmentDecodeTime } from '../../src/media/mp4-boxes.js';
+
+// Real CMAF output of ffmpeg's HLS muxer: 6 s of 640x360 H.264 Main + AAC-LC in 2 s segments.
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sf-mp4boxes-'));
+  execFileSync('ffmpeg', [
+    '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+    '-t', '6', '-map', '0:v', '-map', '1:a', '-c:v', 'libx264', '-profile:v', 'main', '-level', '3.0',
+    '-g', '50', '-c:a', 'aac', '-f', 'hls', '-hls_time', '2', '-hls_segment_type', 'fmp4',
+    '-hls_segment_filename', `${dir}/v%v/s%d.m4s`, '-var_stream_map', 'v:0 a:0', `${dir}/v%v/index.m3u8`,
+  ]);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mp4-boxes', () => {
+  it('reads the exact avc1 codec string and timescale of a video init segment', () => {
+    const info = readInitSegment(readFileSync(path.join(dir, 'v0', 'init_0.mp4')));
+    expect(info.codec).toBe('avc1.4d401e'); // Main profile (0x4d), constraint 0x40, level 3.0 (0x1e)
+    expect(info.timescale).toBeGreaterThan(0);
+  });
+
+  it('reads mp4a.40.2 (AAC-LC) and the sample rate timescale of an audio init segment', () => {
+    const info = readInitSegment(readFileSync(path.join(dir, 'v1', 'init_1.mp4')));
+    expect(info).toEqual({ codec: 'mp4a.40.2', timescale: 48000 });
+  });
+
+  it('reads increasing decode times of consecutive media segments', () => {
+    const { timescale } = readInitSegment(readFileSync(path.join(dir, 'v0', 'init_0.mp4')));
+    const segments = readdirSync(path.join(dir, 'v0')).filter((f) => f.endsWith('.m4s')).sort();
+    const times = segments.map((f) => readSegmentDecodeTime(readFileSync(path.join(dir, 'v0', f))) / timescale);
+    expect(times.length).toBe(3);
+    expect(times[1]! - times[0]!).toBeCloseTo(2, 1);
+    expect(times[2]! - times[1]!).toBeCloseTo(2, 1);
+  });
+
+  it('rejects a buffer that is not an init segment', () => {
+    expect(() => readInitSegment(Buffer.from('not an mp4 at all'))).toThrow(/mdhd/);
+  });
+});
