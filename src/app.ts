@@ -46,7 +46,7 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   await migrateToLatest(database.db);
   const store = new LocalBlobStore({ root: path.join(config.dataDir, 'blobs') });
   const queue = new SqlQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: config.jobMaxAttempts });
-  const videos = new VideoRepository(database.db);
+  const videos = new VideoRepository({ db: database.db, dialect: database.dialect });
   const events = new LocalVideoEventBus();
   const origin = createOrigin({
     store,

@@ -31,6 +31,12 @@ export class UploadTooLargeError extends StreamForgeError {
   override readonly code = 'upload_too_large';
 }
 
+/** Taking the bytes would leave the disk below its reserve (STREAMFORGE_MIN_FREE_BYTES). */
+export class InsufficientStorageError extends StreamForgeError {
+  override readonly statusCode = 507;
+  override readonly code = 'insufficient_storage';
+}
+
 export class BadRequestError extends StreamForgeError {
   override readonly statusCode = 400;
   override readonly code = 'bad_request';

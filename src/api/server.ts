@@ -8,9 +8,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
-import { registerPlayerPage } from './player-page.js';
 import { registerUploadRoutes } from './uploads.js';
 import { registerVideoRoutes } from './videos.js';
+import { registerWebApp } from './web-app.js';
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -30,6 +30,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   registerHealthRoutes(app, ctx);
   registerVideoRoutes(app, ctx);
   await registerUploadRoutes(app, ctx);
-  registerPlayerPage(app);
+  await registerWebApp(app);
   return app;
 }

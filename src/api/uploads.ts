@@ -1,23 +1,33 @@
 /**
  * Resumable uploads: a tus 1.0 endpoint at /api/uploads (@tus/server over @tus/file-store, partial
  * uploads under <dataDir>/uploads/) with the creation, creation-with-upload, creation-defer-length,
- * termination and expiration extensions, and GET /api/uploads/:uploadId as JSON for clients that
- * want to know where an upload stands and which video it became.
+ * termination, expiration and checksum (sha1, sha256, md5) extensions, and GET
+ * /api/uploads/:uploadId as JSON for clients that want to know where an upload stands and which
+ * video it became.
  *
  * Mounted the way @tus/server documents for Fastify: a content-type parser that leaves the body
  * alone, and every method under the path handed to the tus server as raw Node request/response.
- * Checksum is not offered: @tus/server 2.x (and @tus/file-store) do not implement that extension.
+ * Checksum is ours (tus-checksum.ts): @tus/server 2.x and @tus/file-store do not implement it.
+ * Creation and PATCH are refused with 507 up front when the bytes would eat into the disk's
+ * reserve (STREAMFORGE_MIN_FREE_BYTES, src/storage/free-space.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { FileStore } from '@tus/file-store';
 import { ERRORS, MemoryLocker, Server, type Upload } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
-import { NotFoundError } from '../errors.js';
+import { InsufficientStorageError, NotFoundError } from '../errors.js';
 import { ID_PATTERN, newId } from '../ids.js';
+import { assertFreeSpace } from '../storage/free-space.js';
 import { UploadAcceptance, VIDEO_ID_METADATA_KEY } from '../videos/upload-acceptance.js';
 import { titleSchema } from '../videos/video-intake.js';
+import {
+  CHECKSUM_ALGORITHM_HEADER,
+  CHECKSUM_ALGORITHMS,
+  CHECKSUM_HEADER,
+  ChecksumFileStore,
+  nameChecksumMismatchStatus,
+} from './tus-checksum.js';
 
 export const UPLOADS_PATH = '/api/uploads';
 /** Response header of the completing request naming the video the upload became. */
@@ -31,7 +41,7 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
   const directory = path.join(ctx.config.dataDir, 'uploads');
   // FileStore creates its directory asynchronously in its constructor; listing needs it now.
   await fs.mkdir(directory, { recursive: true });
-  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: ctx.config.uploadExpiryMs });
+  const datastore = new ChecksumFileStore({ directory, expirationPeriodInMilliseconds: ctx.config.uploadExpiryMs });
   const acceptance = new UploadAcceptance({ ctx, datastore, logger });
 
   const tus = new Server({
@@ -42,9 +52,26 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     maxSize: ctx.config.maxUploadBytes,
     relativeLocation: true,
     respectForwardedHeaders: false,
-    exposedHeaders: [VIDEO_ID_HEADER],
+    allowedHeaders: [CHECKSUM_HEADER],
+    exposedHeaders: [VIDEO_ID_HEADER, CHECKSUM_ALGORITHM_HEADER],
     // Our ids, so the upload id can be the video id (see upload-acceptance.ts).
     namingFunction: () => newId(),
+    // Before an upload is created or a byte is written: nothing to undo when we refuse.
+    onIncomingRequest: async (req) => {
+      if (req.method !== 'POST' && req.method !== 'PATCH') return;
+      datastore.expectedChecksum(); // throws 400 for a malformed or unsupported Upload-Checksum
+      // Creation needs room for the whole upload, a PATCH for its body; unknown lengths check the reserve only.
+      const declared =
+        req.method === 'POST'
+          ? (req.headers.get('upload-length') ?? req.headers.get('content-length'))
+          : req.headers.get('content-length');
+      try {
+        await assertFreeSpace({ directory, incomingBytes: Number(declared ?? 0), minFreeBytes: ctx.config.minFreeBytes });
+      } catch (err) {
+        if (err instanceof InsufficientStorageError) throw { status_code: err.statusCode, body: `${err.message}\n` };
+        throw err;
+      }
+    },
     onUploadCreate: async (_req, upload) => ({ metadata: validatedMetadata(upload) }),
     onResponseError: (_req, err) =>
       'status_code' in err && err.status_code === 413
@@ -77,7 +104,12 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     reply.hijack();
     // Hijacked replies skip our onSend hook; keep its header.
     reply.raw.setHeader('X-Content-Type-Options', 'nosniff');
-    await tus.handle(request.raw, reply.raw);
+    if (request.method === 'OPTIONS') reply.raw.setHeader(CHECKSUM_ALGORITHM_HEADER, CHECKSUM_ALGORITHMS.join(','));
+    nameChecksumMismatchStatus(reply.raw);
+    // Node joins a repeated header with ", ", which parses as malformed (400).
+    const checksum = request.headers['upload-checksum'];
+    const checksumHeader = Array.isArray(checksum) ? checksum.join(', ') : checksum;
+    await datastore.withRequestChecksum(checksumHeader, () => tus.handle(request.raw, reply.raw));
   };
 
   await app.register(async (scope) => {

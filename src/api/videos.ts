@@ -1,7 +1,7 @@
 /**
- * The videos resource: upload (multipart, streamed straight into the blob store), read, list,
- * delete, follow processing over Server-Sent Events, and find the storyboard (redirects to the
- * published VTT/JSON, for automation that knows only the video id).
+ * The videos resource: upload (multipart, streamed straight into the blob store), read, list
+ * (filter, search, sort), edit details, delete, follow processing over Server-Sent Events, and find
+ * the storyboard (redirects to the published VTT/JSON, for automation that knows only the video id).
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
@@ -9,8 +9,10 @@ import { BadRequestError, NotFoundError, UploadTooLargeError } from '../errors.j
 import { ID_PATTERN, newId } from '../ids.js';
 import type { LadderPlan } from '../pipeline/ladder-types.js';
 import { videoKeyPrefix } from '../pipeline/process-video.js';
+import { assertFreeSpace } from '../storage/free-space.js';
+import { describeDetailsProblems, videoDetailsSchema } from '../videos/video-details.js';
 import { acceptVideo, titleFromFileName, titleSchema } from '../videos/video-intake.js';
-import { publishedExtras, streamPath, toVideoJson } from '../videos/video-repository.js';
+import { publishedExtras, streamPath, toVideoJson, VIDEO_SORTS, type VideoSearch } from '../videos/video-repository.js';
 import { streamVideoEvents } from './video-events-stream.js';
 
 const idParams = {
@@ -19,8 +21,6 @@ const idParams = {
   required: ['id'],
 } as const;
 
-
-
 export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { store, videos } = ctx;
 
@@ -28,6 +28,9 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
     if (!request.isMultipart()) {
       throw new BadRequestError('expected multipart/form-data with the video in a field named "file"');
     }
+    // A chunked request declares no length: then only the reserve is checked (the size cap still holds).
+    const declaredBytes = Number(request.headers['content-length'] ?? 0);
+    await assertFreeSpace({ directory: ctx.config.dataDir, incomingBytes: declaredBytes, minFreeBytes: ctx.config.minFreeBytes });
     const id = newId();
     const sourceKey = `originals/${id}`;
     let title: string | undefined;
@@ -76,13 +79,30 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
         properties: {
           limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
           offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+          status: { type: 'string', enum: ['processing', 'ready', 'failed'] },
+          q: { type: 'string', maxLength: 200 },
+          sort: { type: 'string', enum: VIDEO_SORTS, default: 'newest' },
         },
         additionalProperties: false,
       },
     },
   }, async (request) => {
-    const { limit, offset } = request.query as { limit: number; offset: number };
-    return { videos: (await videos.list({ limit, offset })).map(toVideoJson), limit, offset };
+    const query = request.query as VideoSearch;
+    const { rows, total } = await videos.search(query);
+    return { videos: rows.map(toVideoJson), total, limit: query.limit, offset: query.offset };
+  });
+
+  // Details only; any status (an owner fixes a title while the video still transcodes).
+  app.patch('/api/videos/:id', { schema: { params: idParams } }, async (request) => {
+    const { id } = request.params as { id: string };
+    if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
+      throw new BadRequestError('expected a JSON object with any of title, description, tags');
+    }
+    const parsed = videoDetailsSchema.safeParse(request.body);
+    if (!parsed.success) throw new BadRequestError(describeDetailsProblems(parsed.error));
+    const row = await videos.updateDetails(id, parsed.data);
+    if (!row) throw new NotFoundError(`no video ${id}`);
+    return toVideoJson(row);
   });
 
   app.get('/api/videos/:id', { schema: { params: idParams } }, async (request) => {

@@ -24,6 +24,11 @@ export const configSchema = z.object({
     .optional(),
   /** Largest accepted upload, in bytes (default 10 GiB). */
   maxUploadBytes: bytes.default(10 * 1024 ** 3),
+  /**
+   * Free disk space (under dataDir) an upload must leave behind, in bytes; uploads that would eat
+   * into it are refused with 507 before any byte is stored. 0 keeps no reserve.
+   */
+  minFreeBytes: z.coerce.number().int().min(0).default(1024 ** 3),
   /** A resumable (tus) upload not finished this long after its creation is refused (410) and swept. */
   uploadExpiryMs: ms.default(24 * 60 * 60 * 1000),
   /** How often expired resumable uploads are deleted from <dataDir>/uploads. */
@@ -73,6 +78,7 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   dataDir: 'STREAMFORGE_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   maxUploadBytes: 'STREAMFORGE_MAX_UPLOAD_BYTES',
+  minFreeBytes: 'STREAMFORGE_MIN_FREE_BYTES',
   uploadExpiryMs: 'STREAMFORGE_UPLOAD_EXPIRY_MS',
   uploadCleanupIntervalMs: 'STREAMFORGE_UPLOAD_CLEANUP_INTERVAL_MS',
   segmentSeconds: 'STREAMFORGE_SEGMENT_SECONDS',

@@ -8,6 +8,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/0001-initial.js';
+import * as videoDetails from './migrations/0002-video-details.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -19,7 +20,7 @@ export interface DatabaseHandle {
 }
 
 /** Migrations are imported, not read from a folder, so the compiled build carries them. */
-const migrations: Record<string, Migration> = { '0001-initial': initial };
+const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-video-details': videoDetails };
 
 export function openDatabase(url: string): DatabaseHandle {
   if (url.startsWith('sqlite:')) {
@@ -32,6 +33,9 @@ export function openDatabase(url: string): DatabaseHandle {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    // SQLite's lower() folds ASCII only, PostgreSQL's folds Unicode: make SQLite's match so that
+    // case-insensitive search (VideoRepository.search) finds the same videos on both.
+    sqlite.function('lower', { deterministic: true }, (text: unknown) => (text == null ? null : String(text).toLowerCase()));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }

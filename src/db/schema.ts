@@ -2,13 +2,17 @@
  * Kysely table types. Times are epoch milliseconds (bigint-safe numbers) so the same code runs on
  * SQLite and PostgreSQL; JSON documents are stored as text and parsed at the repository edge.
  */
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type VideoStatus = 'processing' | 'ready' | 'failed';
 
 export interface VideosTable {
   id: string;
   title: string;
+  /** Free text from the owner; '' when none (defaulted by the database on insert). */
+  description: Generated<string>;
+  /** JSON array of tags (trimmed, unique case-insensitively); '[]' when none. */
+  tags_json: Generated<string>;
   status: VideoStatus;
   /** Human-readable reason when status is `failed`. */
   error: string | null;

@@ -70,7 +70,9 @@ export async function makePoster(options: PosterOptions): Promise<void> {
     args: [
       '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
       '-protocol_whitelist', 'file', '-ss', options.atSec.toFixed(3), '-i', `file:${options.inputPath}`,
-      '-frames:v', '1', '-q:v', '3', '-update', '1', options.outPath,
+      // The most representative of the next 60 frames (ffmpeg's `thumbnail` filter, histogram-based),
+      // so a fade or a black frame at that instant does not become the poster.
+      '-vf', 'thumbnail=60', '-frames:v', '1', '-q:v', '3', '-update', '1', options.outPath,
     ],
     timeoutMs: options.timeoutMs,
     signal: options.signal,

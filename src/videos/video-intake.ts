@@ -46,7 +46,13 @@ export async function acceptVideo(
 }
 
 /** A title a user gives a video (multipart field or tus metadata): display text, 1–200 characters. */
-export const titleSchema = z.string().trim().min(1).max(200);
+// PostgreSQL refuses NUL in text and the rest are invisible in a page: a title has none.
+export const titleSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((title) => !/[\u0000-\u001f\u007f-\u009f]/.test(title), 'a title may not contain control characters');
 
 /** Display title from an uploaded file name: text only, never used as a path. */
 export function titleFromFileName(name: string | null | undefined): string {

@@ -2,8 +2,9 @@
  * The `videos` table: the one place that reads and writes video records, and maps them to the
  * public JSON shape of the API.
  */
-import type { Kysely } from 'kysely';
-import type { Database, NewVideoRow, VideoRow, VideoUpdate } from '../db/schema.js';
+import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
+import type { DialectName } from '../db/database.js';
+import type { Database, NewVideoRow, VideoRow, VideoStatus, VideoUpdate } from '../db/schema.js';
 import type { MediaInfo } from '../media/media-info.js';
 import type { LadderPlan } from '../pipeline/ladder-types.js';
 import { STORYBOARD_JSON, STORYBOARD_VTT } from '../pipeline/storyboard.js';
@@ -15,8 +16,40 @@ export interface VideoProgress {
   etaMs: number | null;
 }
 
+export type VideoSort = 'newest' | 'oldest' | 'title' | 'duration';
+export const VIDEO_SORTS: readonly VideoSort[] = ['newest', 'oldest', 'title', 'duration'];
+
+export interface VideoSearch {
+  status?: VideoStatus;
+  /** Case-insensitive substring of the title, the description or any tag. */
+  q?: string;
+  /** newest (default) | oldest | title (A→Z) | duration (shortest first, unknown last). */
+  sort?: VideoSort;
+  limit: number;
+  offset: number;
+}
+
+/** What an owner may edit; absent fields stay as they are. */
+export interface VideoDetails {
+  title?: string;
+  description?: string;
+  tags?: string[];
+}
+
+export interface VideoRepositoryOptions {
+  db: Kysely<Database>;
+  /** Search reads JSON tags with each dialect's own function. */
+  dialect: DialectName;
+}
+
 export class VideoRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  private readonly dialect: DialectName;
+
+  constructor(options: VideoRepositoryOptions) {
+    this.db = options.db;
+    this.dialect = options.dialect;
+  }
 
   async create(row: NewVideoRow): Promise<void> {
     await this.db.insertInto('videos').values(row).execute();
@@ -26,14 +59,66 @@ export class VideoRepository {
     return (await this.db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
-  async list(options: { limit: number; offset: number }): Promise<VideoRow[]> {
-    return this.db
-      .selectFrom('videos')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .limit(options.limit)
-      .offset(options.offset)
-      .execute();
+  /** One page of the videos matching the filters, and how many match in all. */
+  async search(options: VideoSearch): Promise<{ rows: VideoRow[]; total: number }> {
+    let matching = this.db.selectFrom('videos');
+    if (options.status) matching = matching.where('status', '=', options.status);
+    const q = options.q?.trim();
+    if (q) matching = matching.where(this.textMatches(q));
+
+    let page = matching.selectAll();
+    switch (options.sort ?? 'newest') {
+      case 'newest':
+        page = page.orderBy('created_at', 'desc').orderBy('id', 'desc');
+        break;
+      case 'oldest':
+        page = page.orderBy('created_at', 'asc').orderBy('id', 'asc');
+        break;
+      case 'title':
+        page = page.orderBy(sql`lower(title)`).orderBy('title').orderBy('id');
+        break;
+      case 'duration':
+        // NULLs sort first on SQLite and last on PostgreSQL: say where they go.
+        page = page.orderBy(sql`duration_ms is null`).orderBy('duration_ms').orderBy('id');
+        break;
+    }
+    const [rows, count] = await Promise.all([
+      page.limit(options.limit).offset(options.offset).execute(),
+      matching.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(count.total) };
+  }
+
+  /** Sets the given details; returns the updated row, or null when there is no such video. */
+  async updateDetails(id: string, details: VideoDetails): Promise<VideoRow | null> {
+    const row = await this.db
+      .updateTable('videos')
+      .set({
+        ...(details.title !== undefined && { title: details.title }),
+        ...(details.description !== undefined && { description: details.description }),
+        ...(details.tags !== undefined && { tags_json: JSON.stringify(details.tags) }),
+        updated_at: Date.now(),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * `q` in the title, the description or one of the tags, case-insensitively; its `%`, `_` and `\`
+   * are literal. Both sides go through lower() (Unicode on both dialects, see openDatabase).
+   */
+  private textMatches(q: string): Expression<SqlBool> {
+    const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = (text: Expression<unknown>) => sql<SqlBool>`lower(${text}) like lower(${pattern}) escape '\\'`;
+    // Per tag, not over the JSON text: '[', '","' and escapes must not match.
+    const eachTag =
+      this.dialect === 'postgres'
+        ? sql`json_array_elements_text(videos.tags_json::json) as tag(value)`
+        : sql`json_each(videos.tags_json) as tag`;
+    const tags = sql<SqlBool>`exists (select 1 from ${eachTag} where ${like(sql.ref('tag.value'))})`;
+    return sql<SqlBool>`(${like(sql.ref('videos.title'))} or ${like(sql.ref('videos.description'))} or ${tags})`;
   }
 
   async update(id: string, changes: Omit<VideoUpdate, 'id' | 'updated_at'>): Promise<void> {
@@ -106,6 +191,8 @@ export function publishedExtras(plan: LadderPlan): {
 export interface VideoJson {
   id: string;
   title: string;
+  description: string;
+  tags: string[];
   status: VideoRow['status'];
   error: string | null;
   progress: VideoProgress | null;
@@ -128,6 +215,8 @@ export function toVideoJson(row: VideoRow): VideoJson {
   return {
     id: row.id,
     title: row.title,
+    description: row.description,
+    tags: JSON.parse(row.tags_json) as string[],
     status: row.status,
     error: row.error,
     progress: row.progress_json ? (JSON.parse(row.progress_json) as VideoProgress) : null,

@@ -3,9 +3,11 @@
  * once and are idempotent, and rows round-trip with epoch-ms bigint columns as plain JS numbers on
  * every dialect. Each driver's test file runs this suite against its own factory.
  */
+import { type Kysely, Migrator } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
-import type { NewVideoRow } from '../../src/db/schema.js';
+import * as initial from '../../src/db/migrations/0001-initial.js';
+import type { Database, NewVideoRow } from '../../src/db/schema.js';
 
 export interface DatabaseHarness {
   /** A fresh, unmigrated database. */
@@ -21,6 +23,8 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
   return {
     id: 'v1',
     title: 'Big Buck Bunny',
+    description: 'A giant rabbit…\nin two lines',
+    tags_json: '["animation","Blender"]',
     status: 'processing',
     error: null,
     source_key: 'uploads/v1/original',
@@ -54,10 +58,19 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
 
     describe('migrations', () => {
       it('apply every migration once, then nothing on a second run', async () => {
-        expect(await migrateToLatest(handle.db)).toEqual(['0001-initial']);
+        expect(await migrateToLatest(handle.db)).toEqual(['0001-initial', '0002-video-details']);
         expect(await migrateToLatest(handle.db)).toEqual([]);
         const applied = await handle.db.selectFrom('kysely_migration').select('name').execute();
-        expect(applied.map((row) => row.name)).toEqual(['0001-initial']);
+        expect(applied.map((row) => row.name)).toEqual(['0001-initial', '0002-video-details']);
+      });
+
+      it('give videos stored before 0002 an empty description and no tags', async () => {
+        await migrateOnly(handle.db, { '0001-initial': initial });
+        const { description: _d, tags_json: _t, ...before0002 } = video();
+        await handle.db.insertInto('videos').values(before0002).execute();
+        expect(await migrateToLatest(handle.db)).toEqual(['0002-video-details']);
+        const read = await handle.db.selectFrom('videos').selectAll().where('id', '=', 'v1').executeTakeFirstOrThrow();
+        expect(read).toEqual({ ...before0002, description: '', tags_json: '[]' });
       });
 
       it('create empty videos and jobs tables', async () => {
@@ -79,6 +92,13 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
         expect(read).toEqual(row);
         expect(typeof read.created_at).toBe('number');
         expect(typeof read.source_bytes).toBe('number');
+      });
+
+      it('defaults the description and tags of a row inserted without them', async () => {
+        const { description: _d, tags_json: _t, ...row } = video();
+        await handle.db.insertInto('videos').values(row).execute();
+        const read = await handle.db.selectFrom('videos').select(['description', 'tags_json']).executeTakeFirstOrThrow();
+        expect(read).toEqual({ description: '', tags_json: '[]' });
       });
 
       it('round-trips an update of a videos row', async () => {
@@ -159,4 +179,10 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
       });
     });
   });
+}
+
+/** Applies exactly the given migrations, as an older release would have. */
+async function migrateOnly(db: Kysely<Database>, migrations: Record<string, typeof initial>): Promise<void> {
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
+  if (error) throw error;
 }

@@ -18,6 +18,13 @@ describe('config', () => {
     expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', dataDir: '/srv/sf', databaseUrl: 'sqlite:/srv/sf/streamforge.db' });
   });
 
+  it('keeps 1 GiB of disk free by default; STREAMFORGE_MIN_FREE_BYTES changes it, 0 keeps none', () => {
+    expect(loadConfig({ env: {} }).minFreeBytes).toBe(1024 ** 3);
+    expect(loadConfig({ env: { STREAMFORGE_MIN_FREE_BYTES: '5000000000' } }).minFreeBytes).toBe(5_000_000_000);
+    expect(loadConfig({ env: { STREAMFORGE_MIN_FREE_BYTES: '0' } }).minFreeBytes).toBe(0);
+    expect(() => loadConfig({ env: { STREAMFORGE_MIN_FREE_BYTES: '-1' } })).toThrow(/STREAMFORGE_MIN_FREE_BYTES \(minFreeBytes\)/);
+  });
+
   it('layers defaults < file < environment < overrides', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'sf-config-')), 'config.json');
     writeFileSync(file, JSON.stringify({ port: 7000, segmentSeconds: 6 }));

@@ -1,0 +1,311 @@
+/**
+ * The video player (web/src/player/) in Debian Chromium, driven only through what a viewer has:
+ * its buttons, menus, seek bar and keys. Assertions read the <video> element (playhead, decoded
+ * frames, picture height, rate) because that is what the viewer sees; nothing in the player is
+ * reached through globals. Every wait is on a condition, never a sleep. Screenshots are kept under
+ * test-artifacts/e2e/player-*.png; any console error or uncaught exception fails the test.
+ */
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
+import { generatedClip } from '../helpers/media.js';
+
+const CLIP_SECONDS = 12;
+
+let server: TestServer;
+let browser: Browser;
+let video: { id: string; durationSec: number; renditions: Array<{ name: string; width: number; height: number }> };
+
+beforeAll(async () => {
+  server = await startTestServer({ segmentSeconds: 2 });
+  browser = await launchBrowser();
+  const clip = generatedClip({ seconds: CLIP_SECONDS, width: 1280, height: 720, fps: 30 });
+  const upload = await uploadFile(server.baseUrl, clip, 'Player clip');
+  const events = await followEvents(server.baseUrl, upload.body.id);
+  expect(events.at(-1)?.event).toBe('ready');
+  video = await (await fetch(`${server.baseUrl}/api/videos/${upload.body.id}`)).json();
+  // 720p source: 720p, 480p, 360p and 240p rungs.
+  expect(video.renditions.length).toBeGreaterThan(2);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+interface PlayerPage {
+  page: Page;
+  errors: string[];
+  player: Locator;
+}
+
+async function openPlayer(options: { query?: string; viewport?: { width: number; height: number } } = {}): Promise<PlayerPage> {
+  const { page, errors } = await newWatchedPage(browser, { viewport: options.viewport ?? { width: 1280, height: 800 } });
+  await page.goto(`${server.baseUrl}/watch/${video.id}${options.query ?? ''}`);
+  const player = page.getByRole('region', { name: 'Video player' });
+  await player.waitFor();
+  return { page, errors, player };
+}
+
+interface VideoState {
+  currentTime: number;
+  duration: number;
+  paused: boolean;
+  ended: boolean;
+  muted: boolean;
+  playbackRate: number;
+  videoHeight: number;
+  frames: number;
+}
+
+function videoState(page: Page): Promise<VideoState> {
+  return page.evaluate(() => {
+    const v = document.querySelector('video')!;
+    return {
+      currentTime: v.currentTime,
+      duration: v.duration,
+      paused: v.paused,
+      ended: v.ended,
+      muted: v.muted,
+      playbackRate: v.playbackRate,
+      videoHeight: v.videoHeight,
+      frames: v.getVideoPlaybackQuality().totalVideoFrames,
+    };
+  });
+}
+
+/** Presses the bar's Play button and waits until the playhead passes `seconds` with frames decoded. */
+async function playPast(player: Locator, seconds: number): Promise<void> {
+  await player.getByRole('button', { name: 'Play', exact: true }).click();
+  await player.page().waitForFunction(
+    (s) => {
+      const v = document.querySelector('video')!;
+      return !v.paused && v.currentTime > s && v.getVideoPlaybackQuality().totalVideoFrames > 0;
+    },
+    seconds,
+    { timeout: 30_000, polling: 100 },
+  );
+}
+
+function waitForVideo(page: Page, predicate: string, timeout = 15_000): Promise<unknown> {
+  return page.waitForFunction(`(() => { const v = document.querySelector('video'); return ${predicate}; })()`, undefined, {
+    timeout,
+    polling: 100,
+  });
+}
+
+describe('the player', () => {
+  it('plays, and switches quality and speed through its menus', async () => {
+    const { page, errors, player } = await openPlayer();
+    await page.screenshot({ path: screenshotPath('player-poster.png'), animations: 'disabled' });
+
+    await playPast(player, 1);
+    const first = await videoState(page);
+    await waitForVideo(page, `v.currentTime > ${first.currentTime + 0.5}`);
+    const later = await videoState(page);
+    expect(later.frames).toBeGreaterThan(first.frames);
+    expect(await player.getByRole('button', { name: 'Pause', exact: true }).isVisible()).toBe(true);
+
+    // Quality: one item per rung, named like the ladder, plus "Auto (<playing rung>)".
+    const quality = player.getByRole('button', { name: 'Quality' });
+    await quality.click();
+    const menu = player.getByRole('menu', { name: 'Quality' });
+    await menu.waitFor();
+    const items = menu.getByRole('menuitemradio');
+    const names = (await items.evaluateAll((els) => els.map((el) => el.querySelector('.sf-menu-label')!.textContent)));
+    expect(names.slice(0, -1)).toEqual(video.renditions.map((r) => r.name));
+    expect(names.at(-1)).toMatch(/^Auto \(\d+p\)$/);
+    expect(await items.last().getAttribute('aria-checked')).toBe('true');
+    await page.screenshot({ path: screenshotPath('player-quality-menu.png'), animations: 'disabled' });
+
+    const lowest = video.renditions.at(-1)!;
+    await menu.getByRole('menuitemradio', { name: lowest.name, exact: true }).click();
+    await menu.waitFor({ state: 'detached' });
+    await waitForVideo(page, `v.videoHeight === ${lowest.height}`);
+    expect(await page.getByRole('status').filter({ hasText: 'Quality' }).textContent()).toBe(`Quality ${lowest.name}`);
+
+    await quality.click();
+    expect(await menu.getByRole('menuitemradio', { name: lowest.name, exact: true }).getAttribute('aria-checked')).toBe('true');
+    await menu.getByRole('menuitemradio', { name: /^Auto/ }).click();
+    await quality.click();
+    expect(await menu.getByRole('menuitemradio', { name: /^Auto/ }).getAttribute('aria-checked')).toBe('true');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+
+    // Speed.
+    await player.getByRole('button', { name: 'Playback speed' }).click();
+    await player.getByRole('menu', { name: 'Playback speed' }).getByRole('menuitemradio', { name: '1.5×', exact: true }).click();
+    await waitForVideo(page, 'v.playbackRate === 1.5');
+    await page.screenshot({ path: screenshotPath('player-playing.png'), animations: 'disabled' });
+
+    // A clip without text tracks offers no captions button.
+    expect(await player.getByRole('button', { name: 'Captions' }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('answers the keyboard shortcuts while it has focus, and its menus work from the keyboard', async () => {
+    const { page, errors, player } = await openPlayer();
+    await playPast(player, 0.5);
+    await player.focus();
+
+    await page.keyboard.press('k');
+    await waitForVideo(page, 'v.paused');
+    const before = await videoState(page);
+    await page.keyboard.press('l');
+    const expected = Math.min(before.currentTime + 10, before.duration);
+    await waitForVideo(page, `!v.seeking && Math.abs(v.currentTime - ${expected}) < 0.25`);
+    await page.keyboard.press('m');
+    await waitForVideo(page, 'v.muted');
+    expect(await player.getByRole('button', { name: 'Unmute' }).isVisible()).toBe(true);
+
+    await page.keyboard.press('5');
+    await waitForVideo(page, `!v.seeking && Math.abs(v.currentTime - ${CLIP_SECONDS / 2}) < 0.25`);
+    await page.keyboard.press('ArrowLeft');
+    await waitForVideo(page, `!v.seeking && Math.abs(v.currentTime - ${CLIP_SECONDS / 2 - 5}) < 0.25`);
+    await page.keyboard.press('Home');
+    await waitForVideo(page, '!v.seeking && v.currentTime === 0');
+    await page.keyboard.press('Shift+Period');
+    await waitForVideo(page, 'v.playbackRate === 1.25');
+    await page.keyboard.press('Shift+Comma');
+    await waitForVideo(page, 'v.playbackRate === 1');
+
+    // `?` lists the shortcuts; Escape closes the list and focus returns to the player.
+    await page.keyboard.press('Shift+Slash');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.waitFor();
+    await page.screenshot({ path: screenshotPath('player-shortcuts.png'), animations: 'disabled' });
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'detached' });
+    expect(await player.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    // The quality menu by keyboard: Enter opens it on the checked item, keys stay inside it
+    // (K does not toggle playback), ↑ moves, Enter picks and focus goes back to the button.
+    const quality = player.getByRole('button', { name: 'Quality' });
+    await quality.focus();
+    await page.keyboard.press('Enter');
+    const menu = player.getByRole('menu', { name: 'Quality' });
+    await menu.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toMatch(/^Auto/);
+    await page.keyboard.press('k');
+    expect((await videoState(page)).paused).toBe(true);
+    await page.keyboard.press('ArrowUp');
+    const lowest = video.renditions.at(-1)!;
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(lowest.name);
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'detached' });
+    expect(await quality.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Escape closes without choosing.
+    await page.keyboard.press('ArrowDown');
+    await menu.waitFor();
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+
+    // Back on the player, K plays again, at the locked rung.
+    await player.focus();
+    await page.keyboard.press('k');
+    await waitForVideo(page, `!v.paused && v.currentTime > 0.5 && v.videoHeight === ${lowest.height}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the storyboard thumbnail and time while hovering and keyboard-seeking on the seek bar', async () => {
+    const { page, errors, player } = await openPlayer();
+    const seek = player.getByRole('slider', { name: 'Seek' });
+    await page.waitForFunction(() => document.querySelector('[role="slider"]')?.getAttribute('aria-valuemax') !== '0');
+    expect(await seek.getAttribute('aria-valuemin')).toBe('0');
+    expect(await seek.getAttribute('aria-valuemax')).toBe(String(CLIP_SECONDS));
+    expect(await seek.getAttribute('aria-valuetext')).toBe('0:00 of 0:12');
+
+    const box = (await seek.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const thumb = player.locator('.sf-preview-thumb');
+    await thumb.waitFor();
+    expect(await player.locator('.sf-preview-time').textContent()).toBe('0:06');
+    const sprite = await thumb.evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { url: /url\("?([^")]+)"?\)/.exec(style.backgroundImage)?.[1] ?? '', width: el.offsetWidth, height: el.offsetHeight };
+    });
+    expect(sprite.url).toContain('/storyboard/sprite_');
+    expect(sprite.width).toBeGreaterThan(0);
+    expect(sprite.height).toBeGreaterThan(0);
+    expect((await fetch(new URL(sprite.url, server.baseUrl))).status).toBe(200);
+    // The tile is decoded and drawn, not a broken image: the browser loaded the sprite.
+    expect(await page.evaluate((url) => performance.getEntriesByName(url).length, sprite.url)).toBeGreaterThan(0);
+    await page.screenshot({ path: screenshotPath('player-scrub-preview.png'), animations: 'disabled' });
+
+    // Clicking there seeks there.
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await waitForVideo(page, `!v.seeking && Math.abs(v.currentTime - ${CLIP_SECONDS / 2}) < 0.3`);
+    expect(await seek.getAttribute('aria-valuetext')).toBe('0:06 of 0:12');
+
+    // Keyboard seeking on the slider shows the preview of where it lands.
+    await page.mouse.move(box.x + box.width / 2, box.y - 200);
+    await thumb.waitFor({ state: 'detached' });
+    await seek.focus();
+    await page.keyboard.press('ArrowRight');
+    await thumb.waitFor();
+    expect(await player.locator('.sf-preview-time').textContent()).toBe('0:11');
+    await waitForVideo(page, `!v.seeking && Math.abs(v.currentTime - ${CLIP_SECONDS / 2 + 5}) < 0.3`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('goes full screen and back', async () => {
+    const { page, errors, player } = await openPlayer();
+    await player.getByRole('button', { name: 'Full screen', exact: true }).click();
+    await page.waitForFunction(() => document.fullscreenElement?.getAttribute('aria-label') === 'Video player');
+    const exit = player.getByRole('button', { name: 'Exit full screen' });
+    await exit.waitFor();
+    await page.screenshot({ path: screenshotPath('player-fullscreen.png'), animations: 'disabled' });
+    await exit.click();
+    await page.waitForFunction(() => document.fullscreenElement === null);
+    await player.getByRole('button', { name: 'Full screen', exact: true }).waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone screen: every control inside the player, no volume slider', async () => {
+    const { page, errors, player } = await openPlayer({ viewport: { width: 360, height: 740 } });
+    await playPast(player, 0.5);
+    await player.getByRole('button', { name: 'Pause', exact: true }).click();
+    const frame = (await player.boundingBox())!;
+    expect(frame.width).toBeLessThanOrEqual(360);
+    for (const button of await player.getByRole('button').all()) {
+      const b = (await button.boundingBox())!;
+      expect(b.x).toBeGreaterThanOrEqual(frame.x);
+      expect(b.x + b.width).toBeLessThanOrEqual(frame.x + frame.width + 0.5);
+      expect(b.y + b.height).toBeLessThanOrEqual(frame.y + frame.height + 0.5);
+    }
+    expect(await player.getByRole('slider', { name: 'Volume' }).isVisible()).toBe(false);
+    await player.getByRole('button', { name: 'Quality' }).click();
+    const menu = (await player.getByRole('menu', { name: 'Quality' }).boundingBox())!;
+    expect(menu.y).toBeGreaterThanOrEqual(frame.y);
+    expect(menu.x).toBeGreaterThanOrEqual(frame.x);
+    await page.screenshot({ path: screenshotPath('player-phone.png'), animations: 'disabled' });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a clear message when the stream cannot be loaded, and recovers on "Try again"', async () => {
+    const { page, errors } = await newWatchedPage(browser, { viewport: { width: 1280, height: 800 } });
+    await page.route('**/master.m3u8', (route) => route.abort('failed'));
+    await page.goto(`${server.baseUrl}/watch/${video.id}`);
+    const player = page.getByRole('region', { name: 'Video player' });
+    const alert = player.getByRole('alert');
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.textContent()).toContain('The video could not be loaded');
+    await page.screenshot({ path: screenshotPath('player-error.png'), animations: 'disabled' });
+
+    await page.unroute('**/master.m3u8');
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await alert.waitFor({ state: 'detached' });
+    await waitForVideo(page, '!v.paused && v.currentTime > 0.5 && v.getVideoPlaybackQuality().totalVideoFrames > 0', 30_000);
+    // The only console errors are the browser's own reports of the requests we aborted.
+    expect(errors.filter((e) => !e.includes('net::ERR_FAILED'))).toEqual([]);
+    expect(errors.length).toBeGreaterThan(0);
+    await page.close();
+  });
+});

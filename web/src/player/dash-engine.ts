@@ -1,0 +1,134 @@
+/**
+ * dash.js behind `MediaEngine`, loaded on demand (`import('dashjs')`) so only `?player=dash`
+ * viewers download it. Locking a level turns dash.js's ABR off for video and replaces the buffer
+ * ahead (`forceReplace`), so the new rung shows within a segment; Auto turns ABR back on.
+ *
+ * dash.js reports errors through one `error` event; the ones listed in FATAL_CODES stop playback
+ * for good (the manifest cannot be loaded or parsed, the browser cannot play the codecs). Segment
+ * download failures are retried by dash.js itself, and a <video> element error ends playback.
+ */
+import type { MediaInfo, MediaPlayerClass, Representation } from 'dashjs';
+import { EngineBase } from './engine-base.js';
+import { levelLabel, sortLevels, type EngineError, type EngineOptions, type MediaEngine } from './media-engine.js';
+
+/** MediaPlayerErrors codes (dashjs index.d.ts) that end playback. */
+const FATAL_CODES: Record<number, EngineError['kind']> = {
+  10: 'network', // MANIFEST_LOADER_PARSING_FAILURE
+  11: 'network', // MANIFEST_LOADER_LOADING_FAILURE
+  23: 'unsupported', // CAPABILITY_MEDIASOURCE
+  25: 'network', // DOWNLOAD_ERROR_ID_MANIFEST
+  31: 'media', // MANIFEST_ERROR_ID_PARSE
+  32: 'media', // MANIFEST_ERROR_ID_NOSTREAMS
+  34: 'media', // MANIFEST_ERROR_ID_MULTIPLEXED
+  35: 'unsupported', // MEDIASOURCE_TYPE_UNSUPPORTED
+};
+
+const MESSAGES: Record<EngineError['kind'], string> = {
+  network: 'The video could not be loaded. Check your connection and try again.',
+  media: 'Your browser could not decode this video.',
+  unsupported: 'This browser cannot play this video format.',
+};
+
+export class DashEngine extends EngineBase implements MediaEngine {
+  readonly kind = 'dash';
+  private representations: Representation[] = [];
+  private textInfos: MediaInfo[] = [];
+  private destroyed = false;
+
+  static async create(options: EngineOptions): Promise<DashEngine> {
+    const dashjs = await import('dashjs');
+    return new DashEngine(dashjs.MediaPlayer().create(), options);
+  }
+
+  private constructor(
+    private readonly player: MediaPlayerClass,
+    private readonly options: EngineOptions,
+  ) {
+    super();
+    player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: true } } } });
+    player.on('streamInitialized', this.onStreamInitialized);
+    player.on('qualityChangeRendered', this.onQualityRendered);
+    player.on('allTextTracksAdded', this.onTextTracks);
+    player.on('error', this.onError);
+    player.on('playbackError', this.onPlaybackError);
+    // An absolute URL: dash.js's CMCD reporter parses every response URL with `new URL(url)` and
+    // warns on each relative one. For a dynamic MPD (still transcoding) the start time is relative
+    // to the DVR window: 0 is its start.
+    player.initialize(options.media, new URL(options.dashUrl, location.href).href, false, options.startSec);
+  }
+
+  setLevel(index: number): void {
+    const auto = index < 0;
+    this.player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: auto } } } });
+    const representation = this.representations[index];
+    if (!auto && representation) this.player.setRepresentationForTypeById('video', representation.id, true);
+    this.update({ selectedLevel: auto ? -1 : index, autoLevel: auto });
+  }
+
+  setTextTrack(index: number): void {
+    this.player.enableText(index >= 0);
+    if (index >= 0) this.player.setTextTrack(index);
+    this.update({ textTrack: index });
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.clearListeners();
+    this.player.off('streamInitialized', this.onStreamInitialized);
+    this.player.off('qualityChangeRendered', this.onQualityRendered);
+    this.player.off('allTextTracksAdded', this.onTextTracks);
+    this.player.off('error', this.onError);
+    this.player.off('playbackError', this.onPlaybackError);
+    this.player.destroy();
+  }
+
+  private readonly onStreamInitialized = (): void => {
+    this.representations = this.player.getRepresentationsByType('video');
+    const levels = this.representations
+      .map((rep, index) => ({
+        index,
+        width: rep.width,
+        height: rep.height,
+        bitrateKbps: Math.round(rep.bandwidth / 1000),
+        label: levelLabel(rep.width, rep.height),
+      }))
+      .filter((level) => level.height > 0);
+    const current = this.player.getCurrentRepresentationForType('video');
+    this.update({ levels: sortLevels(levels), playingLevel: this.indexOf(current) });
+    this.onTextTracks();
+  };
+
+  private readonly onQualityRendered = (event: { mediaType: string; newRepresentation: Representation }): void => {
+    if (event.mediaType === 'video') this.update({ playingLevel: this.indexOf(event.newRepresentation) });
+  };
+
+  private readonly onTextTracks = (): void => {
+    this.textInfos = this.player.getTracksFor('text');
+    const textTracks = this.textInfos.map((info, index) => ({
+      index,
+      label: info.labels[0]?.text || info.lang || `Track ${index + 1}`,
+      language: info.lang ?? '',
+    }));
+    this.update({ textTracks, textTrack: this.player.isTextEnabled() ? this.player.getCurrentTextTrackIndex() : -1 });
+  };
+
+  private readonly onError = (event: { error: unknown }): void => {
+    const error = event.error;
+    const code = typeof error === 'object' && error && 'code' in error ? Number((error as { code: unknown }).code) : NaN;
+    const kind = FATAL_CODES[code];
+    if (!kind || this.destroyed) return;
+    const message = (error as { message?: string }).message ?? '';
+    this.options.onFatalError({ kind, message: MESSAGES[kind], detail: `dash.js ${code}: ${message}` });
+  };
+
+  private readonly onPlaybackError = (): void => {
+    if (this.destroyed) return;
+    const mediaError = this.options.media.error;
+    this.options.onFatalError({ kind: 'media', message: MESSAGES.media, detail: `MediaError ${mediaError?.code ?? '?'}: ${mediaError?.message ?? ''}` });
+  };
+
+  private indexOf(representation: Representation | null): number {
+    if (!representation) return -1;
+    return this.representations.findIndex((rep) => rep.id === representation.id);
+  }
+}
