@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
+import { registerStageRoutes } from './stages.js';
 import { registerUploadRoutes } from './uploads.js';
 import { registerVideoRoutes } from './videos.js';
 import { registerWebApp } from './web-app.js';
@@ -29,6 +30,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   });
   registerHealthRoutes(app, ctx);
   registerVideoRoutes(app, ctx);
+  registerStageRoutes(app, ctx);
   await registerUploadRoutes(app, ctx);
   await registerWebApp(app);
   return app;

@@ -118,6 +118,7 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
     if (!row) throw new NotFoundError(`no video ${id}`);
     // A running job notices on its next step (markReady fails) and discards its outputs.
     await videos.delete(id);
+    await ctx.stageRecords.deleteForVideo(id);
     await store.deletePrefix(videoKeyPrefix(id));
     await store.delete(row.source_key);
     ctx.origin.invalidatePrefix(videoKeyPrefix(id));

@@ -43,6 +43,8 @@ export const configSchema = z.object({
     .default('veryfast'),
   /** Jobs one worker runs at once. */
   workerConcurrency: z.coerce.number().int().min(0).max(64).default(1),
+  /** Enrichment stage jobs (thumbnails, previews, quality…) run at once, beside the ladder jobs. */
+  stageConcurrency: z.coerce.number().int().min(0).max(64).default(1),
   /** Run the job worker inside `serve` (embedded mode). */
   embeddedWorker: z
     .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
@@ -85,6 +87,7 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   maxFps: 'STREAMFORGE_MAX_FPS',
   x264Preset: 'STREAMFORGE_X264_PRESET',
   workerConcurrency: 'STREAMFORGE_WORKER_CONCURRENCY',
+  stageConcurrency: 'STREAMFORGE_STAGE_CONCURRENCY',
   embeddedWorker: 'STREAMFORGE_EMBEDDED_WORKER',
   jobLeaseMs: 'STREAMFORGE_JOB_LEASE_MS',
   jobMaxAttempts: 'STREAMFORGE_JOB_MAX_ATTEMPTS',

@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from
 import pg from 'pg';
 import * as initial from './migrations/0001-initial.js';
 import * as videoDetails from './migrations/0002-video-details.js';
+import * as videoStages from './migrations/0004-video-stages.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -20,7 +21,11 @@ export interface DatabaseHandle {
 }
 
 /** Migrations are imported, not read from a folder, so the compiled build carries them. */
-const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-video-details': videoDetails };
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+  '0002-video-details': videoDetails,
+  '0004-video-stages': videoStages,
+};
 
 export function openDatabase(url: string): DatabaseHandle {
   if (url.startsWith('sqlite:')) {

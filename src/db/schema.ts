@@ -58,9 +58,36 @@ export interface JobsTable {
   finished_at: number | null;
 }
 
+export type StageStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface VideoStagesTable {
+  video_id: string;
+  /** Stage name, e.g. `thumbnails` (src/pipeline/stages/stage-registry.ts). */
+  name: string;
+  /** The output version (processing attempt) the stage works on; a newer one supersedes it. */
+  version: string;
+  /** The latest requested run: only it may record a result (an older run's outputs are discarded). */
+  run_id: string;
+  status: StageStatus;
+  attempts: number;
+  /** 0–100 within the stage. */
+  percent: number;
+  /** JSON options of the run (e.g. the thumbnail method), validated by the stage. */
+  options_json: string;
+  /** JSON result of a `done` stage. */
+  result_json: string | null;
+  /** The run whose result (and files) `result_json` is: results stay visible while a newer run works. */
+  result_run_id: string | null;
+  error: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
 export interface Database {
   videos: VideosTable;
   jobs: JobsTable;
+  video_stages: VideoStagesTable;
   kysely_migration: { name: string; timestamp: string };
 }
 
@@ -68,4 +95,5 @@ export type VideoRow = Selectable<VideosTable>;
 export type NewVideoRow = Insertable<VideosTable>;
 export type VideoUpdate = Updateable<VideosTable>;
 export type JobRow = Selectable<JobsTable>;
+export type VideoStageRow = Selectable<VideoStagesTable>;
 export type JobInsert = Insertable<JobsTable> & { id: string };

@@ -21,6 +21,7 @@ import { publishedExtras, STORYBOARD_DIR, type VideoRepository } from '../videos
 import { planLadder } from './ladder.js';
 import { LadderPublisher } from './ladder-publisher.js';
 import { makePoster, makeProgressiveFile, writeFragmentedFile } from './progressive.js';
+import { queueStages, type StageDeps } from './stages/stage-runner.js';
 import { makeStoryboard } from './storyboard.js';
 import { transcodeLadder } from './transcode-ladder.js';
 
@@ -36,6 +37,8 @@ export interface ProcessVideoDeps {
   videos: VideoRepository;
   events: VideoEventBus;
   logger: Logger;
+  /** Queues the enrichment stages once the video is ready. */
+  stageDeps?: StageDeps;
 }
 
 /** Where each stage sits in the overall 0–100 progress. */
@@ -185,6 +188,8 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         return;
       }
       await removeOtherVersions(store, videoId, version);
+      // Enrichment (thumbnails, previews, quality report…) runs as separate jobs after `ready`.
+      if (deps.stageDeps) await queueStages(deps.stageDeps, { videoId, version, media, plan });
       events.publish({ videoId, type: 'ready', stage: 'ready', percent: 100, etaMs: 0, at: Date.now() });
       log.info('ready');
     } catch (err) {

@@ -43,6 +43,9 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
   };
 }
 
+/** Every migration, in order: pinned so that renaming or dropping one is a deliberate change. */
+const MIGRATIONS = ['0001-initial', '0002-video-details', '0004-video-stages'];
+
 export function databaseContract(name: string, factory: () => Promise<DatabaseHarness>): void {
   describe(`${name} — database contract`, () => {
     let harness: DatabaseHarness;
@@ -58,17 +61,17 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
 
     describe('migrations', () => {
       it('apply every migration once, then nothing on a second run', async () => {
-        expect(await migrateToLatest(handle.db)).toEqual(['0001-initial', '0002-video-details']);
+        expect(await migrateToLatest(handle.db)).toEqual(MIGRATIONS);
         expect(await migrateToLatest(handle.db)).toEqual([]);
         const applied = await handle.db.selectFrom('kysely_migration').select('name').execute();
-        expect(applied.map((row) => row.name)).toEqual(['0001-initial', '0002-video-details']);
+        expect(applied.map((row) => row.name)).toEqual(MIGRATIONS);
       });
 
       it('give videos stored before 0002 an empty description and no tags', async () => {
         await migrateOnly(handle.db, { '0001-initial': initial });
         const { description: _d, tags_json: _t, ...before0002 } = video();
         await handle.db.insertInto('videos').values(before0002).execute();
-        expect(await migrateToLatest(handle.db)).toEqual(['0002-video-details']);
+        expect(await migrateToLatest(handle.db)).toEqual(MIGRATIONS.slice(1));
         const read = await handle.db.selectFrom('videos').selectAll().where('id', '=', 'v1').executeTakeFirstOrThrow();
         expect(read).toEqual({ ...before0002, description: '', tags_json: '[]' });
       });

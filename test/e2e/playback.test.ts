@@ -1,39 +1,27 @@
 /**
- * Real browser playback: Debian Chromium driven by playwright-core opens the watch page and plays
- * the HLS stream with hls.js and the DASH stream with dash.js. A test passes only when the playhead
- * advances and the browser reports decoded video frames — a `loadeddata` event proves nothing.
- * (Playwright gives every launch a fresh temporary profile.)
+ * Real browser playback: Debian Chromium driven by playwright-core opens the watch page, presses the
+ * player's Play button and plays the HLS stream with hls.js and the DASH stream with dash.js. A test
+ * passes only when the playhead advances and the browser reports decoded video frames — a
+ * `loadeddata` event proves nothing. The engine's quality levels are read from the player's Quality
+ * menu (the player exposes nothing global). (Playwright gives every context a fresh profile.)
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
-import { generatedClip, repoRoot } from '../helpers/media.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.join(repoRoot, 'test-artifacts', 'e2e');
+import { launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
+import { generatedClip } from '../helpers/media.js';
 
 let server: TestServer;
 let browser: Browser;
 let videoId: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
-  mkdirSync(artifacts, { recursive: true });
   server = await startTestServer({ segmentSeconds: 2 });
   const upload = await uploadFile(server.baseUrl, generatedClip({ seconds: 8, width: 1280, height: 720, fps: 30 }), 'E2E clip');
   videoId = upload.body.id;
   const events = await followEvents(server.baseUrl, videoId);
   expect(events.at(-1)?.event).toBe('ready');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -41,50 +29,55 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function openWatchPage(query: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(`${server.baseUrl}/watch/${videoId}${query}`);
-  return { page, errors };
+async function openWatchPage(baseUrl: string, id: string, query = ''): Promise<{ page: Page; errors: string[]; player: Locator }> {
+  const { page, errors } = await newWatchedPage(browser, { viewport: { width: 1280, height: 800 } });
+  await page.goto(`${baseUrl}/watch/${id}${query}`);
+  const player = page.getByRole('region', { name: 'Video player' });
+  await player.waitFor({ timeout: 30_000 });
+  return { page, errors, player };
 }
 
-/** Waits until the playhead passes `seconds` and returns the decoded-frame count then. */
-async function playUntil(page: Page, seconds: number): Promise<{ currentTime: number; frames: number }> {
-  await page.waitForFunction(
-    (s) => {
-      const v = document.querySelector('video')!;
-      if (v.paused && v.readyState >= 2) void v.play().catch(() => {});
-      return v.currentTime > s;
-    },
-    seconds,
-    { timeout: 30_000, polling: 100 },
-  );
+/** Presses Play, waits until the playhead passes `seconds`, and returns the decoded-frame count then. */
+async function playUntil(player: Locator, seconds: number): Promise<{ currentTime: number; frames: number }> {
+  await player.getByRole('button', { name: 'Play', exact: true }).click();
+  const page = player.page();
+  await page.waitForFunction((s) => document.querySelector('video')!.currentTime > s, seconds, { timeout: 30_000, polling: 100 });
   return page.evaluate(() => {
     const v = document.querySelector('video')!;
     return { currentTime: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames };
   });
 }
 
+/** The rungs the engine offers, as the Quality menu lists them (without Auto). */
+async function qualityLevels(player: Locator): Promise<string[]> {
+  await player.getByRole('button', { name: 'Quality' }).click();
+  const menu = player.getByRole('menu', { name: 'Quality' });
+  const names = await menu.getByRole('menuitemradio').evaluateAll((items) => items.map((item) => item.querySelector('.sf-menu-label')!.textContent!));
+  await player.page().keyboard.press('Escape');
+  await menu.waitFor({ state: 'detached' });
+  return names.filter((name) => !name.startsWith('Auto'));
+}
+
 describe('browser playback', () => {
   it('plays the HLS stream with hls.js', async () => {
-    const { page, errors } = await openWatchPage('');
-    const state = await playUntil(page, 2);
+    const { page, errors, player } = await openWatchPage(server.baseUrl, videoId);
+    const state = await playUntil(player, 2);
     expect(state.frames).toBeGreaterThan(30);
-    expect(await page.evaluate(() => (window as any).hls.levels.length)).toBeGreaterThan(1);
-    await page.screenshot({ path: path.join(artifacts, 'watch-hls.png') });
+    expect(await qualityLevels(player)).toEqual(['720p', '480p', '360p', '240p']);
+    await page.screenshot({ path: screenshotPath('watch-hls.png') });
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('plays the DASH stream with dash.js', async () => {
-    const { page, errors } = await openWatchPage('?player=dash');
-    const state = await playUntil(page, 2);
+    const { page, errors, player } = await openWatchPage(server.baseUrl, videoId, '?player=dash');
+    // dash.js is its own chunk, fetched only for ?player=dash.
+    const scripts = () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.js')));
+    const state = await playUntil(player, 2);
     expect(state.frames).toBeGreaterThan(30);
-    const reps = await page.evaluate(() => (window as any).dashPlayer.getRepresentationsByType('video').length);
-    expect(reps).toBeGreaterThan(1);
-    await page.screenshot({ path: path.join(artifacts, 'watch-dash.png') });
+    expect((await scripts()).some((name) => /\/assets\/dash\.all\.min-[\w-]+\.js$/.test(name))).toBe(true);
+    expect(await qualityLevels(player)).toEqual(['720p', '480p', '360p', '240p']);
+    await page.screenshot({ path: screenshotPath('watch-dash.png') });
     expect(errors).toEqual([]);
     await page.close();
   });

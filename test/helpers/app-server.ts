@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { closeAppContext, createAppContext, startBackground, type AppContext } from '../../src/app.js';
+import { closeAppContext, createAppContext, type CreateAppContextOptions, startBackground, type AppContext } from '../../src/app.js';
 import { buildServer } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config/config.js';
 
@@ -14,13 +14,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Record<string, unknown> = {},
+  options: { stages?: CreateAppContextOptions['stages'] } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-test-'));
   const config = loadConfig({
     env: {},
     overrides: { dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', segmentSeconds: 2, ...overrides },
   });
-  const ctx = await createAppContext({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }) });
+  const ctx = await createAppContext({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }), stages: options.stages });
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
   await startBackground(ctx);

@@ -5,7 +5,7 @@
  * button; Tab or a click outside closes. The player keeps at most one menu open.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef } from 'preact/hooks';
 
 export interface MenuItem<T> {
   value: T;
@@ -38,7 +38,8 @@ export function Menu<T>(props: MenuProps<T>) {
 
   const items = () => Array.from(menuRef.current?.querySelectorAll<HTMLButtonElement>('[role="menuitemradio"]') ?? []);
 
-  useEffect(() => {
+  // A layout effect: focus is in the menu as soon as it is on screen, before the next key press.
+  useLayoutEffect(() => {
     if (!open) return;
     const list = items();
     const checked = list.find((item) => item.getAttribute('aria-checked') === 'true');
@@ -58,7 +59,10 @@ export function Menu<T>(props: MenuProps<T>) {
   };
 
   const onButtonKeyDown = (event: KeyboardEvent) => {
-    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    if (event.key === 'Escape' && open) {
+      event.preventDefault();
+      onOpenChange(false);
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
       focusOnOpen.current = event.key === 'ArrowUp' ? 'last' : 'checked';
       onOpenChange(true);

@@ -1,0 +1,38 @@
+/**
+ * Enrichment stages of a video over HTTP: their state and results, and re-running one with
+ * options (e.g. `POST /api/videos/:id/stages/thumbnails {"method":"keyframes"}`).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app.js';
+import { NotFoundError } from '../errors.js';
+import { ID_PATTERN } from '../ids.js';
+import { requestStage } from '../pipeline/stages/stage-runner.js';
+import { toStageJson } from '../videos/stage-repository.js';
+
+const params = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: ID_PATTERN }, name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } },
+  required: ['id'],
+} as const;
+
+export function registerStageRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/api/videos/:id/stages', { schema: { params } }, async (request) => {
+    const { id } = request.params as { id: string };
+    if (!(await ctx.videos.get(id))) throw new NotFoundError(`no video ${id}`);
+    const records = await ctx.stageRecords.list(id);
+    return { stages: records.map(toStageJson), available: ctx.stageDeps.stages.map((s) => s.name) };
+  });
+
+  app.get('/api/videos/:id/stages/:name', { schema: { params } }, async (request) => {
+    const { id, name } = request.params as { id: string; name: string };
+    const record = await ctx.stageRecords.get(id, name);
+    if (!record) throw new NotFoundError(`video ${id} has no ${name} stage`);
+    return toStageJson(record);
+  });
+
+  app.post('/api/videos/:id/stages/:name', { schema: { params } }, async (request, reply) => {
+    const { id, name } = request.params as { id: string; name: string };
+    const runId = await requestStage(ctx.stageDeps, { videoId: id, stage: name, options: request.body ?? {} });
+    return reply.code(202).header('Location', `/api/videos/${id}/stages/${name}`).send({ runId });
+  });
+}
