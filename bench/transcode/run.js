@@ -11,11 +11,12 @@
  *   node bench/transcode/run.js            # 60 s source, 1 run of each
  *   BENCH_SECONDS=20 BENCH_RUNS=3 node bench/transcode/run.js
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchSource } from '../bench-source.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { probeMedia } = await import(path.join(root, 'dist/media/ffprobe.js'));
@@ -26,19 +27,7 @@ const { loadConfig } = await import(path.join(root, 'dist/config/config.js'));
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const runs = Number(process.env.BENCH_RUNS ?? 1);
 const config = loadConfig({ env: {} });
-const cacheDir = path.join(root, 'bench', 'results');
-mkdirSync(cacheDir, { recursive: true });
-
-// Hard to compress: moving test pattern under strong temporal noise, ≈ 80 Mb/s (like a camera file).
-const source = path.join(cacheDir, `source-${seconds}s-1080p30.mp4`);
-if (!existsSync(source)) {
-  console.error(`generating ${seconds} s 1080p30 noisy source…`);
-  execFileSync('ffmpeg', [
-    '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi',
-    '-i', 'sine=frequency=300:sample_rate=48000', '-t', String(seconds), '-vf', 'noise=alls=30:allf=t+u',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '26', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', source,
-  ]);
-}
+const source = benchSource(seconds);
 
 /** Runs argv under GNU time; returns wall s, CPU s (user+sys, descendants included), max RSS MB. */
 function timed(argv, options = {}) {

@@ -8,6 +8,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
+import { registerImageRoutes } from './images.js';
+import { registerQualityRoutes } from './quality.js';
 import { registerStageRoutes } from './stages.js';
 import { registerUploadRoutes } from './uploads.js';
 import { registerVideoRoutes } from './videos.js';
@@ -31,6 +33,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   registerHealthRoutes(app, ctx);
   registerVideoRoutes(app, ctx);
   registerStageRoutes(app, ctx);
+  registerImageRoutes(app, ctx);
+  registerQualityRoutes(app, ctx);
   await registerUploadRoutes(app, ctx);
   await registerWebApp(app);
   return app;

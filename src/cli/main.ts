@@ -1,7 +1,8 @@
 /**
  * The `streamforge` command: `serve` (HTTP server + embedded worker), `ingest FILE` (process one
- * local file and print where its manifests are), `migrate` (apply database migrations).
- * Argument parsing uses node:util parseArgs — three sub-commands do not need a CLI framework.
+ * local file and print where its manifests are), `migrate` (apply database migrations), `analyze
+ * FILE` (quality report, src/cli/analyze.ts).
+ * Argument parsing uses node:util parseArgs — four sub-commands do not need a CLI framework.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,8 +10,10 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { closeAppContext, createAppContext, startBackground, type AppContext } from '../app.js';
 import { buildServer } from '../api/server.js';
+import { AnalyzeInputError, analyzeFile, formatReport } from './analyze.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
+import { PermanentError } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkFfmpeg, FfmpegMissingError } from '../media/ffmpeg-check.js';
 import { MASTER_PLAYLIST, DASH_MANIFEST } from '../pipeline/ladder-publisher.js';
@@ -25,6 +28,8 @@ commands:
   ingest FILE           process one local video file; prints where its manifests are
       --title TEXT --json --data-dir DIR
   migrate               apply pending database migrations
+  analyze FILE          quality report of a local file (docs/quality.md); with --reference, also
+      --reference REF --json   PSNR/SSIM of FILE against REF at FILE's size
 
 Settings come from the environment (see docs/configuration.md).`;
 
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       title: { type: 'string' },
+      reference: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -61,6 +67,9 @@ async function main(argv: string[]): Promise<number> {
       return ingest(config, rest[0]!, { title: values.title, json: values.json });
     case 'migrate':
       return migrate(config);
+    case 'analyze':
+      if (rest.length !== 1) throw new UsageError('analyze takes exactly one FILE');
+      return analyze(config, rest[0]!, { reference: values.reference, json: values.json });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -159,6 +168,30 @@ function waitForOutcome(ctx: AppContext, id: string, quiet: boolean) {
   });
 }
 
+async function analyze(config: Config, file: string, options: { reference?: string; json: boolean }): Promise<number> {
+  let lastPrinted = -10;
+  const report = await analyzeFile(config, {
+    file,
+    reference: options.reference,
+    onProgress: (fraction) => {
+      if (options.json || fraction * 100 - lastPrinted < 10) return;
+      lastPrinted = fraction * 100;
+      process.stderr.write(`analyzing ${lastPrinted.toFixed(0)}%\n`);
+    },
+  }).catch((err: unknown) => {
+    // A file ffprobe refuses: say why, like `ingest` does.
+    if (err instanceof PermanentError) return err;
+    throw err;
+  });
+  if (report instanceof PermanentError) {
+    console.error(`streamforge: cannot analyze: ${report.message}`);
+    return 1;
+  }
+  console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, file));
+  // A failed gate set to `fail` fails the command too, so scripts can stop on it.
+  return !report.gate.passed && report.gate.action === 'fail' ? 1 : 0;
+}
+
 async function migrate(config: Config): Promise<number> {
   const database = openDatabase(config.databaseUrl);
   try {
@@ -175,7 +208,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError || err instanceof FfmpegMissingError) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof FfmpegMissingError || err instanceof AnalyzeInputError) {
       console.error(`streamforge: ${err.message}`);
       if (err instanceof UsageError) console.error(USAGE);
       process.exitCode = 2;

@@ -69,6 +69,10 @@ export const configSchema = z.object({
   /** Value of Access-Control-Allow-Origin on stream responses. */
   corsOrigin: z.string().min(1).default('*'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Quality report (docs/quality.md): a score below this trips the gate … */
+  qualityMinScore: z.coerce.number().min(0).max(100).default(50),
+  /** … which records it (`flag`) or fails the quality stage with the reason (`fail`); the video stays ready. */
+  qualityGateAction: z.enum(['flag', 'fail']).default('flag'),
 });
 
 export type Config = z.output<typeof configSchema> & { databaseUrl: string };
@@ -100,6 +104,8 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   segmentCacheMaxFileBytes: 'STREAMFORGE_SEGMENT_CACHE_MAX_FILE_BYTES',
   corsOrigin: 'STREAMFORGE_CORS_ORIGIN',
   logLevel: 'LOG_LEVEL',
+  qualityMinScore: 'STREAMFORGE_QUALITY_MIN_SCORE',
+  qualityGateAction: 'STREAMFORGE_QUALITY_GATE_ACTION',
 };
 
 export class ConfigError extends Error {

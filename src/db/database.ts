@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from
 import pg from 'pg';
 import * as initial from './migrations/0001-initial.js';
 import * as videoDetails from './migrations/0002-video-details.js';
+import * as subtitles from './migrations/0003-subtitles.js';
 import * as videoStages from './migrations/0004-video-stages.js';
 import type { Database } from './schema.js';
 
@@ -24,6 +25,7 @@ export interface DatabaseHandle {
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-video-details': videoDetails,
+  '0003-subtitles': subtitles,
   '0004-video-stages': videoStages,
 };
 

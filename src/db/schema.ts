@@ -29,6 +29,11 @@ export interface VideosTable {
   duration_ms: number | null;
   /** JSON { stage, percent, etaMs } of the latest progress. */
   progress_json: string | null;
+  /**
+   * JSON { tracks, skipped } (SubtitlePlan, src/pipeline/subtitles.ts): the subtitle tracks published
+   * with the ready video, and the source's subtitle streams left out, with why. Null before ready.
+   */
+  subtitles_json: string | null;
   /** Upload complete → first playable manifest, in ms. */
   time_to_playable_ms: number | null;
   created_at: number;

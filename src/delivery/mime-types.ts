@@ -14,6 +14,7 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
   ['.jpeg', 'image/jpeg'],
   ['.png', 'image/png'],
   ['.webp', 'image/webp'],
+  ['.gif', 'image/gif'],
   // WebVTT is UTF-8 by definition; the parameter keeps old browsers from guessing.
   ['.vtt', 'text/vtt; charset=utf-8'],
   ['.json', 'application/json'],

@@ -23,6 +23,11 @@ export interface VideoStreamInfo {
   /** Size as displayed: coded size with rotation and sample aspect ratio applied. */
   displayWidth: number;
   displayHeight: number;
+  /**
+   * Presentation time of the first frame on the container's clock (ffprobe start_time). Against
+   * MediaInfo.startSec it places the picture on the timeline ffmpeg's outputs count from.
+   */
+  startSec: number;
   /** Real average frame rate (frames / duration); for VFR this differs from `nominalFps`. */
   fps: number;
   /** Frame rate as a rational, for exact output rates (30000/1001). */
@@ -59,6 +64,8 @@ export interface MediaInfo {
   /** Demuxer that recognised the file (ffprobe format_name), e.g. 'mov,mp4,m4a,3gp,3g2,mj2'. */
   container: string;
   durationSec: number;
+  /** The container's first timestamp (ffprobe format start_time); ffmpeg counts output time from it. */
+  startSec: number;
   sizeBytes: number;
   bitrateBps: number | null;
   /** The main video stream (cover art is not video), or null for audio-only input. */

@@ -115,3 +115,24 @@ export function readSegmentDecodeTime(buf: Buffer): number {
   const version = buf.readUInt8(tfdt.start);
   return version === 1 ? Number(buf.readBigUInt64BE(tfdt.start + 4)) : buf.readUInt32BE(tfdt.start + 4);
 }
+
+/**
+ * Presentation time of a media segment's first sample: its decode time (tfdt) plus the sample's
+ * composition offset (trun). Players place the picture by this, not by tfdt: an H.264 stream with
+ * B-frames decodes its first frame before showing it, so the first segment's tfdt 0 shows at, say,
+ * 2 frames. For our segments the first sample is the keyframe opening a closed GOP, which is also
+ * the first one presented.
+ */
+export function readSegmentPresentationTime(buf: Buffer): number {
+  const decodeTime = readSegmentDecodeTime(buf);
+  const trun = findBox(buf, 'trun');
+  if (!trun) return decodeTime;
+  const version = buf.readUInt8(trun.start);
+  const flags = buf.readUIntBE(trun.start + 1, 3);
+  if (!(flags & 0x800) || buf.readUInt32BE(trun.start + 4) === 0) return decodeTime; // no composition offsets
+  // Skip the optional data offset and first-sample flags, then the first sample's duration, size and flags.
+  let offset = trun.start + 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
+  offset += (flags & 0x100 ? 4 : 0) + (flags & 0x200 ? 4 : 0) + (flags & 0x400 ? 4 : 0);
+  // Version 1 offsets are signed (ISO/IEC 14496-12 §8.8.8).
+  return decodeTime + (version === 1 ? buf.readInt32BE(offset) : buf.readUInt32BE(offset));
+}

@@ -51,6 +51,7 @@ const streamSchema = z.object({
   field_order: z.string().optional(),
   r_frame_rate: z.string().optional(),
   avg_frame_rate: z.string().optional(),
+  start_time: numberish,
   duration: numberish,
   bit_rate: numberish,
   nb_frames: numberish,
@@ -69,6 +70,7 @@ export const ffprobeOutputSchema = z.object({
   streams: z.array(streamSchema).default([]),
   format: z.object({
     format_name: z.string(),
+    start_time: numberish,
     duration: numberish,
     size: numberish,
     bit_rate: numberish,
@@ -98,6 +100,13 @@ function positive(value: string | number | undefined): number | null {
   if (value === undefined) return null;
   const n = typeof value === 'number' ? value : Number(value);
   return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+/** A time that may be zero or negative (start times), or null when absent. */
+function finite(value: string | number | undefined): number | null {
+  if (value === undefined || value === '') return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
 }
 
 function known(value: string | undefined): string | null {
@@ -353,6 +362,7 @@ function mapVideo(
   durationSec: number,
   audioBitrateBps: number,
   formatBitrateBps: number | null,
+  formatStartSec: number,
 ): VideoStreamInfo {
   const pixelFormat = stream.pix_fmt ?? 'unknown';
   const codedWidth = stream.width ?? 0;
@@ -382,6 +392,7 @@ function mapVideo(
     rotation,
     displayWidth: turned ? codedHeight : sarWidth,
     displayHeight: turned ? sarWidth : codedHeight,
+    startSec: finite(stream.start_time) ?? stats?.firstSec ?? formatStartSec,
     fps: rate.fps,
     fpsRational: rate.rational,
     nominalFps: rate.nominalFps,
@@ -431,6 +442,7 @@ export function mapProbeToMediaInfo(options: MapProbeOptions): MediaInfo {
         ` (${(limits.maxDurationSec / 3600).toFixed(1)} h)`,
     );
   }
+  const startSec = finite(probe.format.start_time) ?? 0;
   const formatBitrateBps = fromHeader ? positive(probe.format.bit_rate) : Math.round((sizeBytes * 8) / durationSec);
   const audio = audioStreams.map((s) => mapAudio(s, packets?.get(s.index), durationSec));
   const audioBitrateBps = audio.reduce((sum, a) => sum + (a.bitrateBps ?? 0), 0);
@@ -438,7 +450,7 @@ export function mapProbeToMediaInfo(options: MapProbeOptions): MediaInfo {
   let video: VideoStreamInfo | null = null;
   if (selected.video) {
     const stats = packets?.get(selected.video.index);
-    video = mapVideo(selected.video, stats, durationSec, audioBitrateBps, formatBitrateBps);
+    video = mapVideo(selected.video, stats, durationSec, audioBitrateBps, formatBitrateBps, startSec);
     if (video.fps > limits.maxFps) {
       // 30 frames stamped within 0.05 s of a 1.2 s file is a broken muxer, not a fast camera; the corpus
       // has two (r_frame_rate 600). Transcoding would keep a 0.05 s flash of video: reject, saying why.
@@ -460,6 +472,7 @@ export function mapProbeToMediaInfo(options: MapProbeOptions): MediaInfo {
   return {
     container: probe.format.format_name,
     durationSec,
+    startSec,
     sizeBytes,
     bitrateBps: formatBitrateBps,
     video,

@@ -3,7 +3,9 @@
  * segments the HLS playlists list. Each representation gets a SegmentTemplate with an explicit
  * SegmentTimeline taken from the segments' own decode times (tfdt), so DASH and HLS agree exactly.
  * While the video is processing the MPD is `dynamic` (players refresh it, like an HLS EVENT
- * playlist); when done it becomes `static`.
+ * playlist); when done it becomes `static`. Subtitle tracks are whole WebVTT files (one text
+ * AdaptationSet each, the file as the Representation's BaseURL — the sidecar form dash.js and
+ * Shaka read), with cue times already on the media timeline.
  */
 
 export interface TimelineEntry {
@@ -32,11 +34,23 @@ export interface DashRepresentation {
   language?: string | null;
 }
 
+export interface DashTextTrack {
+  id: string;
+  /** The WebVTT file, relative to the MPD. */
+  url: string;
+  /** BCP 47 tag, 'und' when unknown. */
+  language: string;
+  label: string;
+  /** Size over the stream's duration: @bandwidth is mandatory even for a sidecar file. */
+  bandwidthBps: number;
+}
+
 export interface MpdInput {
   type: 'static' | 'dynamic';
   durationSec: number;
   segmentSeconds: number;
   representations: DashRepresentation[];
+  textTracks?: DashTextTrack[];
   /** Dynamic only: wall-clock anchor of media time 0. */
   availabilityStartTime?: Date;
   publishTime?: Date;
@@ -48,6 +62,10 @@ function isoDuration(seconds: number): string {
 
 function xmlAttr(value: string | number): string {
   return String(value).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+function xmlText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Run-length encodes equal consecutive durations into `r` as the spec allows. */
@@ -127,6 +145,15 @@ export function writeMpd(input: MpdInput): string {
       `    <AdaptationSet id="${i + 1}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"${lang}>\n` +
         `${i === 0 ? '      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"/>\n' : ''}` +
         `${representationXml(a)}\n    </AdaptationSet>`,
+    );
+  });
+  (input.textTracks ?? []).forEach((t, i) => {
+    sets.push(
+      `    <AdaptationSet id="${audio.length + 1 + i}" contentType="text" mimeType="text/vtt" lang="${xmlAttr(t.language)}">\n` +
+        `      <Label>${xmlText(t.label)}</Label>\n` +
+        '      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle"/>\n' +
+        `      <Representation id="${xmlAttr(t.id)}" bandwidth="${Math.max(1, Math.ceil(t.bandwidthBps))}">` +
+        `<BaseURL>${xmlText(t.url)}</BaseURL></Representation>\n    </AdaptationSet>`,
     );
   });
   return (

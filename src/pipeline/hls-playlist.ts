@@ -1,7 +1,8 @@
 /**
  * HLS text: reads the media playlists ffmpeg writes and writes our own master playlist (RFC 8216,
  * Apple HLS authoring spec): BANDWIDTH is the measured peak segment bit rate of the variant plus its
- * audio, AVERAGE-BANDWIDTH the measured mean, with exact CODECS, RESOLUTION and FRAME-RATE.
+ * audio, AVERAGE-BANDWIDTH the measured mean, with exact CODECS, RESOLUTION and FRAME-RATE; subtitle
+ * tracks are a SUBTITLES group whose playlists each list one whole WebVTT file.
  */
 
 export interface MediaPlaylistSegment {
@@ -73,18 +74,29 @@ export interface MasterAudioRendition {
   name: string;
 }
 
+export interface MasterSubtitleRendition {
+  /** The subtitle media playlist, relative to the master. */
+  uri: string;
+  /** Shown in players' captions menus; unique within the group (RFC 8216 §4.3.4.1.1). */
+  name: string;
+  /** BCP 47 tag, 'und' when unknown. */
+  language: string;
+}
+
 export interface MasterPlaylistInput {
   video: MasterVideoVariant[];
   audio: MasterAudioRendition[];
+  subtitles?: MasterSubtitleRendition[];
 }
 
 const AUDIO_GROUP = 'audio';
+const SUBTITLES_GROUP = 'subs';
 
 function quoted(value: string): string {
   return `"${value.replace(/["\r\n]/g, '')}"`;
 }
 
-export function writeMasterPlaylist({ video, audio }: MasterPlaylistInput): string {
+export function writeMasterPlaylist({ video, audio, subtitles = [] }: MasterPlaylistInput): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   // Audio-only streams list their renditions as variants; otherwise audio is a group of renditions.
   if (video.length > 0) audio.forEach((a, i) => {
@@ -100,6 +112,21 @@ export function writeMasterPlaylist({ video, audio }: MasterPlaylistInput): stri
     ];
     lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
   });
+  for (const s of subtitles) {
+    // Off unless asked for; AUTOSELECT lets a client pick one by the viewer's language or
+    // accessibility settings.
+    const attrs = [
+      'TYPE=SUBTITLES',
+      `GROUP-ID=${quoted(SUBTITLES_GROUP)}`,
+      `NAME=${quoted(s.name)}`,
+      `LANGUAGE=${quoted(s.language)}`,
+      'DEFAULT=NO',
+      'AUTOSELECT=YES',
+      `URI=${quoted(s.uri)}`,
+    ];
+    lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
+  }
+  const subtitlesAttr = subtitles.length > 0 ? [`SUBTITLES=${quoted(SUBTITLES_GROUP)}`] : [];
   // The audio group's peak is what a client must budget for on top of any video variant.
   const audioPeak = Math.max(0, ...audio.map((a) => a.peakBps));
   const audioAverage = Math.max(0, ...audio.map((a) => a.averageBps));
@@ -108,7 +135,7 @@ export function writeMasterPlaylist({ video, audio }: MasterPlaylistInput): stri
     for (const a of audio) {
       lines.push(
         `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(a.peakBps)},AVERAGE-BANDWIDTH=${Math.ceil(a.averageBps)},` +
-          `CODECS=${quoted(a.codec)}`,
+          `CODECS=${quoted(a.codec)}${subtitlesAttr.map((attr) => `,${attr}`).join('')}`,
         a.uri,
       );
     }
@@ -124,8 +151,30 @@ export function writeMasterPlaylist({ video, audio }: MasterPlaylistInput): stri
       `RESOLUTION=${v.width}x${v.height}`,
       `FRAME-RATE=${v.frameRate.toFixed(3)}`,
       ...(audio.length > 0 ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
+      ...subtitlesAttr,
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A finished subtitle playlist: the whole WebVTT file as its one segment. EXTINF is the stream's
+ * duration, so the segment covers the same span as the video's playlists; TARGETDURATION is that
+ * rounded up, as RFC 8216 §4.3.3.1 requires of every segment.
+ */
+export function writeSubtitlePlaylist(options: { uri: string; durationSec: number }): string {
+  if (!SAFE_URI.test(options.uri)) throw new Error(`unexpected URI for a subtitle playlist: ${options.uri}`);
+  const durationSec = Math.max(options.durationSec, 0.001);
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(durationSec))}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXTINF:${durationSec.toFixed(6)},`,
+    options.uri,
+    '#EXT-X-ENDLIST',
+    '',
+  ].join('\n');
 }

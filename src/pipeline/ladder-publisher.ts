@@ -3,14 +3,16 @@
  * Each sync() copies every newly finished segment (init first) from the attempt's work dir to the
  * blob store, then the media playlists that list only published segments, then the DASH MPD, and the
  * master playlist last — a player that can read the master can fetch everything it points to.
- * Segment keys are written once and never overwritten; only the manifests are replaced.
+ * Segment keys are written once and never overwritten; only the manifests are replaced. Subtitle
+ * tracks, made after the ladder (subtitles.ts), join through publishSubtitles, which rewrites the
+ * MPD and the master, again master last.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readInitSegment, readSegmentDecodeTime } from '../media/mp4-boxes.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { type DashRepresentation, type TimelineEntry, writeMpd } from './dash-manifest.js';
-import { parseMediaPlaylist, toVodPlaylist, writeMasterPlaylist } from './hls-playlist.js';
+import { parseMediaPlaylist, toVodPlaylist, writeMasterPlaylist, writeSubtitlePlaylist } from './hls-playlist.js';
 import type { AudioRendition, LadderPlan, VideoRung } from './ladder-types.js';
 import { renditionDirs } from './ladder-command.js';
 
@@ -54,6 +56,23 @@ export interface SyncResult {
   publishedSec: number;
 }
 
+/** A WebVTT file ready to publish, and how players should list it. */
+export interface SubtitleTrackFile {
+  /** Published name of the WebVTT file, relative to the manifests: 'subtitles/s0.vtt'. */
+  vtt: string;
+  /** Published name of its HLS playlist: 'subtitles/s0.m3u8'. */
+  playlist: string;
+  /** Local file holding the WebVTT text. */
+  localPath: string;
+  /** BCP 47 tag, 'und' when unknown. */
+  language: string;
+  label: string;
+}
+
+interface PublishedSubtitle extends Omit<SubtitleTrackFile, 'localPath'> {
+  bytes: number;
+}
+
 export interface RenditionSummary {
   dir: string;
   kind: 'video' | 'audio';
@@ -88,6 +107,8 @@ export class LadderPublisher {
   private readonly renditions: RenditionState[];
   private readonly startedAt = new Date();
   private manifestsWritten = false;
+  private finished = false;
+  private subtitles: PublishedSubtitle[] = [];
 
   constructor(private readonly options: LadderPublisherOptions) {
     const dirs = renditionDirs(options.plan);
@@ -107,9 +128,38 @@ export class LadderPublisher {
     if (ready && (added > 0 || final || !this.manifestsWritten)) {
       await this.writeManifests(final);
       this.manifestsWritten = true;
+      this.finished = final;
     }
     const publishedSec = Math.min(...this.renditions.map((r) => r.segments.reduce((s, x) => s + x.durationSec, 0)));
     return { playable: ready, publishedSec: Number.isFinite(publishedSec) ? publishedSec : 0 };
+  }
+
+  /** Seconds the finished stream lasts: its longest rendition, as the MPD declares. */
+  durationSec(): number {
+    return Math.max(0, ...this.summaries().map((s) => s.durationSec));
+  }
+
+  /**
+   * Publishes subtitle tracks beside a finished ladder: each WebVTT file, then its playlist, then
+   * the MPD and the master playlist naming them all (master last, as everywhere here).
+   */
+  async publishSubtitles(tracks: SubtitleTrackFile[]): Promise<void> {
+    if (!this.finished) throw new Error('subtitles are published once the ladder is finished');
+    const { store } = this.options;
+    const durationSec = this.durationSec();
+    const published: PublishedSubtitle[] = [];
+    for (const track of tracks) {
+      const text = await readFile(track.localPath);
+      await store.putBytes(this.key(track.vtt), text);
+      // The playlist sits beside its file, so it names it without the folder.
+      const uri = path.posix.relative(path.posix.dirname(track.playlist), track.vtt);
+      await store.putBytes(this.key(track.playlist), writeSubtitlePlaylist({ uri, durationSec }));
+      const { localPath: _local, ...rest } = track;
+      published.push({ ...rest, bytes: text.length });
+    }
+    this.subtitles = published;
+    await store.putBytes(this.key(DASH_MANIFEST), this.buildMpd(true));
+    await store.putBytes(this.key(MASTER_PLAYLIST), this.buildMaster());
   }
 
   summaries(): RenditionSummary[] {
@@ -211,6 +261,7 @@ export class LadderPublisher {
             name: language ? `Audio (${language})` : i === 0 ? 'Main audio' : `Audio ${i + 1}`,
           };
         }),
+      subtitles: this.subtitles.map((s) => ({ uri: s.playlist, name: s.label, language: s.language })),
     });
   }
 
@@ -246,6 +297,13 @@ export class LadderPublisher {
       durationSec,
       segmentSeconds: this.options.plan.segmentSeconds,
       representations,
+      textTracks: this.subtitles.map((s) => ({
+        id: path.posix.basename(s.vtt, '.vtt'),
+        url: s.vtt,
+        language: s.language,
+        label: s.label,
+        bandwidthBps: (s.bytes * 8) / Math.max(durationSec, 0.001),
+      })),
       availabilityStartTime: this.startedAt,
       publishTime: new Date(),
     });

@@ -1,28 +1,30 @@
 /**
- * The `video.process` job: probe → plan → one-pass ladder (published while it encodes) → download
- * file + poster + storyboard → ready. Idempotent under the queue's at-least-once delivery: every
- * attempt works in its own scratch dir and publishes under its own version prefix, a video leaves
- * `processing` only once (VideoRepository.markReady/markFailed are conditional), and older attempts'
- * outputs are removed when an attempt wins.
+ * The `video.process` job: probe → plan → one-pass ladder (published while it encodes) → subtitle
+ * tracks + download file + poster + storyboard → ready. Idempotent under the queue's at-least-once
+ * delivery: every attempt works in its own scratch dir and publishes under its own version prefix, a
+ * video leaves `processing` only once (VideoRepository.markReady/markFailed are conditional), and
+ * older attempts' outputs are removed when an attempt wins.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { PermanentError } from '../errors.js';
 import { probeMedia } from '../media/ffprobe.js';
+import type { MediaInfo } from '../media/media-info.js';
 import type { LeasedJob } from '../queue/queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { VideoEventBus } from '../videos/video-events.js';
 import { publishedExtras, STORYBOARD_DIR, type VideoRepository } from '../videos/video-repository.js';
 import { planLadder } from './ladder.js';
-import { LadderPublisher } from './ladder-publisher.js';
+import { LadderPublisher, type RenditionSummary } from './ladder-publisher.js';
 import { makePoster, makeProgressiveFile, writeFragmentedFile } from './progressive.js';
 import { queueStages, type StageDeps } from './stages/stage-runner.js';
 import { makeStoryboard } from './storyboard.js';
+import { makeSubtitles, planSubtitles, subtitleTimelineOffset, type SubtitlePlan } from './subtitles.js';
 import { transcodeLadder } from './transcode-ladder.js';
 
 export const PROCESS_VIDEO_JOB = 'video.process';
@@ -129,6 +131,17 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
       // The download rung: the middle of the ladder (720p of a 1080p source), small yet watchable.
       const middle = videoRenditions[Math.floor((videoRenditions.length - 1) / 2)] ?? null;
       const audio = summaries.find((s) => s.kind === 'audio') ?? null;
+      // First: a few kilobytes of text, and the master lists them while the extras are made.
+      const subtitles = await publishSubtitleTracks({
+        config,
+        inputPath,
+        media,
+        workDir,
+        publisher,
+        topRendition: videoRenditions[0] ?? null,
+        signal: ctx.signal,
+        log,
+      });
       const extras = publishedExtras(plan);
       const downloadPath = path.join(workDir, extras.mp4);
       await makeProgressiveFile({
@@ -181,6 +194,7 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
       const won = await videos.markReady(videoId, {
         output_prefix: keyPrefix,
         progress_json: JSON.stringify({ stage: 'ready', percent: 100, etaMs: 0 }),
+        subtitles_json: JSON.stringify(subtitles),
       });
       if (!won) {
         log.warn('video left processing during this attempt; discarding this attempt’s outputs');
@@ -207,6 +221,62 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
     } finally {
       await rm(videoWorkDir, { recursive: true, force: true }).catch(() => {});
     }
+  };
+}
+
+/**
+ * The source's text subtitles as WebVTT tracks, published with the manifests (subtitles.ts). A track
+ * left out — a bitmap format, or one ffmpeg could not convert — costs the video nothing: it is
+ * logged and recorded with its reason.
+ */
+async function publishSubtitleTracks(options: {
+  config: Config;
+  inputPath: string;
+  media: MediaInfo;
+  workDir: string;
+  publisher: LadderPublisher;
+  /** The ladder's top rung, whose first segment says where the stream's first frame is shown. */
+  topRendition: RenditionSummary | null;
+  signal: AbortSignal;
+  log: Logger;
+}): Promise<SubtitlePlan> {
+  const { config, media, workDir, topRendition: top, log } = options;
+  const plan = planSubtitles(media.subtitles);
+  let made: Awaited<ReturnType<typeof makeSubtitles>> = { made: [], failed: [] };
+  if (plan.tracks.length > 0) {
+    const firstVideo = top
+      ? {
+          init: await readFile(path.join(workDir, top.dir, top.initUri)),
+          segment: await readFile(path.join(workDir, top.dir, top.segmentUris[0]!)),
+        }
+      : null;
+    const offsetSec = subtitleTimelineOffset(media, firstVideo);
+    made = await makeSubtitles({
+      ffmpegPath: config.ffmpegPath,
+      inputPath: options.inputPath,
+      media,
+      tracks: plan.tracks,
+      offsetSec,
+      endSec: options.publisher.durationSec(),
+      workDir,
+      timeoutMs: config.ffmpegTimeoutMs,
+      signal: options.signal,
+    });
+    if (made.made.length > 0) {
+      await options.publisher.publishSubtitles(
+        made.made.map(({ track, localPath }) => ({ vtt: track.vtt, playlist: track.playlist, localPath, language: track.language, label: track.label })),
+      );
+    }
+    log.info(
+      { offsetSec: Math.round(offsetSec * 1000) / 1000, tracks: made.made.map((m) => ({ file: m.track.vtt, label: m.track.label, cues: m.cueCount })) },
+      'subtitles published',
+    );
+  }
+  for (const skipped of plan.skipped) log.info({ subtitle: skipped }, 'subtitle track skipped');
+  for (const failed of made.failed) log.warn({ subtitle: failed }, 'subtitle track not converted');
+  return {
+    tracks: made.made.map((m) => m.track),
+    skipped: [...plan.skipped, ...made.failed].sort((a, b) => a.sourceIndex - b.sourceIndex),
   };
 }
 

@@ -13,6 +13,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readJpegSize } from '../media/jpeg-size.js';
 import { runProcess } from '../media/ffmpeg-process.js';
+import { vttTimestamp } from './webvtt.js';
+
+export { vttTimestamp };
 
 export const STORYBOARD_VTT = 'storyboard.vtt';
 export const STORYBOARD_JSON = 'storyboard.json';
@@ -111,15 +114,6 @@ export function storyboardLayout(options: {
   }
   const sprites = Array.from({ length: Math.ceil(count / perSheet) }, (_, i) => spriteName(i));
   return { intervalSec, width: w, height: h, columns, rows, sprites, tiles };
-}
-
-/** `HH:MM:SS.mmm` (hours grow past two digits when they must). */
-export function vttTimestamp(seconds: number): string {
-  const totalMs = Math.round(seconds * 1000);
-  const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  const ms = totalMs % 1000;
-  const totalSec = (totalMs - ms) / 1000;
-  return `${pad(Math.floor(totalSec / 3600), 2)}:${pad(Math.floor(totalSec / 60) % 60, 2)}:${pad(totalSec % 60, 2)}.${pad(ms, 3)}`;
 }
 
 /** The WebVTT index: one cue per thumbnail, its sprite URI relative to the VTT file. */

@@ -8,6 +8,7 @@ import type { Database, NewVideoRow, VideoRow, VideoStatus, VideoUpdate } from '
 import type { MediaInfo } from '../media/media-info.js';
 import type { LadderPlan } from '../pipeline/ladder-types.js';
 import { STORYBOARD_JSON, STORYBOARD_VTT } from '../pipeline/storyboard.js';
+import type { SubtitlePlan } from '../pipeline/subtitles.js';
 import type { VideoStage } from './video-events.js';
 
 export interface VideoProgress {
@@ -129,7 +130,7 @@ export class VideoRepository {
    * processing → ready, once: returns false when the video was not processing any more (a
    * duplicate run of an at-least-once job), so the caller publishes nothing twice.
    */
-  async markReady(id: string, changes: { output_prefix: string; progress_json: string }): Promise<boolean> {
+  async markReady(id: string, changes: { output_prefix: string; progress_json: string; subtitles_json?: string }): Promise<boolean> {
     const now = Date.now();
     const result = await this.db
       .updateTable('videos')
@@ -201,6 +202,8 @@ export interface VideoJson {
   renditions: Array<{ name: string; width: number; height: number; fps: number; maxrateKbps: number }>;
   audioOnly: boolean;
   playback: { hls: string; dash: string; mp4: string | null; poster: string | null; storyboard: string | null } | null;
+  /** Text tracks (WebVTT, cue times on the stream's timeline), in source order; empty when none. */
+  subtitles: Array<{ language: string; label: string; url: string }>;
   timeToPlayableMs: number | null;
   createdAt: string;
   readyAt: string | null;
@@ -212,6 +215,8 @@ export function toVideoJson(row: VideoRow): VideoJson {
   const prefix = row.output_prefix;
   // The download file, poster and storyboard are made after the ladder: announced once the video is ready.
   const files = ladder && row.status === 'ready' ? publishedExtras(ladder) : null;
+  // Recorded with `ready` (markReady), so always this version's tracks.
+  const subtitles = row.subtitles_json && prefix && row.status === 'ready' ? (JSON.parse(row.subtitles_json) as SubtitlePlan).tracks : [];
   return {
     id: row.id,
     title: row.title,
@@ -241,6 +246,7 @@ export function toVideoJson(row: VideoRow): VideoJson {
           storyboard: files?.storyboardVtt ? streamPath(row.id, prefix, files.storyboardVtt) : null,
         }
       : null,
+    subtitles: subtitles.map((t) => ({ language: t.language, label: t.label, url: streamPath(row.id, prefix!, t.vtt) })),
     timeToPlayableMs: row.time_to_playable_ms,
     createdAt: new Date(row.created_at).toISOString(),
     readyAt: row.ready_at ? new Date(row.ready_at).toISOString() : null,

@@ -35,6 +35,7 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
     output_prefix: null,
     duration_ms: null,
     progress_json: null,
+    subtitles_json: null,
     time_to_playable_ms: null,
     created_at: EPOCH_MS,
     updated_at: EPOCH_MS,
@@ -44,7 +45,7 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
 }
 
 /** Every migration, in order: pinned so that renaming or dropping one is a deliberate change. */
-const MIGRATIONS = ['0001-initial', '0002-video-details', '0004-video-stages'];
+const MIGRATIONS = ['0001-initial', '0002-video-details', '0003-subtitles', '0004-video-stages'];
 
 export function databaseContract(name: string, factory: () => Promise<DatabaseHarness>): void {
   describe(`${name} — database contract`, () => {
@@ -67,13 +68,13 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
         expect(applied.map((row) => row.name)).toEqual(MIGRATIONS);
       });
 
-      it('give videos stored before 0002 an empty description and no tags', async () => {
+      it('give videos stored before 0002 an empty description and no tags, and before 0003 no subtitles record', async () => {
         await migrateOnly(handle.db, { '0001-initial': initial });
-        const { description: _d, tags_json: _t, ...before0002 } = video();
+        const { description: _d, tags_json: _t, subtitles_json: _s, ...before0002 } = video();
         await handle.db.insertInto('videos').values(before0002).execute();
         expect(await migrateToLatest(handle.db)).toEqual(MIGRATIONS.slice(1));
         const read = await handle.db.selectFrom('videos').selectAll().where('id', '=', 'v1').executeTakeFirstOrThrow();
-        expect(read).toEqual({ ...before0002, description: '', tags_json: '[]' });
+        expect(read).toEqual({ ...before0002, description: '', tags_json: '[]', subtitles_json: null });
       });
 
       it('create empty videos and jobs tables', async () => {
@@ -113,6 +114,7 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
           output_prefix: 'videos/v1/1/',
           duration_ms: 596_458,
           progress_json: JSON.stringify({ stage: 'done', percent: 100, etaMs: 0 }),
+          subtitles_json: JSON.stringify({ tracks: [], skipped: [] }),
           time_to_playable_ms: 4_321,
           updated_at: EPOCH_MS + 60_000,
           ready_at: EPOCH_MS + 60_000,

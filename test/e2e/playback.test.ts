@@ -38,10 +38,10 @@ async function openWatchPage(baseUrl: string, id: string, query = ''): Promise<{
 }
 
 /** Presses Play, waits until the playhead passes `seconds`, and returns the decoded-frame count then. */
-async function playUntil(player: Locator, seconds: number): Promise<{ currentTime: number; frames: number }> {
+async function playUntil(player: Locator, seconds: number, timeoutMs = 30_000): Promise<{ currentTime: number; frames: number }> {
   await player.getByRole('button', { name: 'Play', exact: true }).click();
   const page = player.page();
-  await page.waitForFunction((s) => document.querySelector('video')!.currentTime > s, seconds, { timeout: 30_000, polling: 100 });
+  await page.waitForFunction((s) => document.querySelector('video')!.currentTime > s, seconds, { timeout: timeoutMs, polling: 100 });
   return page.evaluate(() => {
     const v = document.querySelector('video')!;
     return { currentTime: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames };
@@ -84,7 +84,7 @@ describe('browser playback', () => {
 });
 
 describe('watching while it transcodes', () => {
-  it('plays the HLS stream from the start while the video is still processing', async () => {
+  it('plays the HLS stream from the start while the video is still processing, and on once it is ready', async () => {
     // A slower preset and a longer clip keep the encode running well past the first segments.
     const slow = await startTestServer({ segmentSeconds: 2, x264Preset: 'medium' });
     try {
@@ -101,11 +101,8 @@ describe('watching while it transcodes', () => {
         text += new TextDecoder().decode(value);
       }
       await reader.cancel();
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
-      await page.goto(`${slow.baseUrl}/watch/${id}`);
-      const state = await playUntil(page, 1);
+      const { page, errors, player } = await openWatchPage(slow.baseUrl, id);
+      const state = await playUntil(player, 1);
       const video = await (await fetch(`${slow.baseUrl}/api/videos/${id}`)).json();
       expect(video.status).toBe('processing');
       expect(video.timeToPlayableMs).toBeGreaterThan(0);
@@ -119,11 +116,71 @@ describe('watching while it transcodes', () => {
       const mpd = await (await fetch(slow.baseUrl + video.playback.dash)).text();
       expect(mpd).toContain('type="dynamic"');
       expect(mpd).toContain('<SegmentTimeline><S t=');
-      await page.screenshot({ path: path.join(artifacts, 'watch-while-processing.png') });
+
+      // Played like VOD from the start, on a timeline as long as the source, not the part made so far.
+      const seek = player.getByRole('slider', { name: 'Seek' });
+      expect(await seek.getAttribute('aria-valuemax')).toBe(String(Math.floor(video.durationSec)));
+      expect(await seek.getAttribute('aria-valuetext')).toMatch(/^0:0\d of 1:00$/);
+      await player.getByText('Processing', { exact: true }).waitFor();
+      await page.screenshot({ path: screenshotPath('watch-while-processing.png') });
+
+      // End jumps to the last part made so far (a second short of it), not past it, and playback
+      // carries on from there.
+      const videoElement = await page.$('video');
+      const madeAtPress = await page.evaluate(() => {
+        const v = document.querySelector('video')!;
+        v.addEventListener('emptied', () => (v.dataset.emptied = 'yes'));
+        v.addEventListener('seeked', () => (v.dataset.seekedAt = String(v.currentTime)), { once: true });
+        return v.seekable.end(v.seekable.length - 1);
+      });
+      await player.focus();
+      await page.keyboard.press('End');
+      const edge = await page.waitForFunction(
+        () => {
+          const v = document.querySelector('video')!;
+          const seekedAt = Number(v.dataset.seekedAt);
+          return !Number.isNaN(seekedAt) && !v.paused && v.currentTime > seekedAt + 0.5 && seekedAt;
+        },
+        undefined,
+        { timeout: 60_000, polling: 100 },
+      );
+      const edgeSec = Number(await edge.jsonValue());
+      expect(edgeSec).toBeGreaterThan(madeAtPress - 1.5);
+      expect(edgeSec).toBeLessThan(video.durationSec - 2);
+      expect(await page.evaluate(() => document.querySelector('video')!.seekable.end(0))).toBeGreaterThan(edgeSec);
+
+      // dash.js plays the dynamic MPD from the start too, and follows it past the segments it listed
+      // when the page opened (Play is pressed while dash.js still loads, as an eager viewer does).
+      const listedMpd = await (await fetch(slow.baseUrl + video.playback.dash)).text();
+      const videoTimeline = /<SegmentTemplate timescale="(\d+)"[^>]*><SegmentTimeline>(.*?)<\/SegmentTimeline>/.exec(listedMpd)!;
+      const listedSec = [...videoTimeline[2]!.matchAll(/d="(\d+)"(?: r="(\d+)")?/g)]
+        .reduce((sum, m) => sum + Number(m[1]) * (Number(m[2] ?? 0) + 1), 0) / Number(videoTimeline[1]);
+      const dash = await openWatchPage(slow.baseUrl, id, '?player=dash');
+      const dashState = await playUntil(dash.player, listedSec + 2, 90_000);
+      expect(dashState.frames).toBeGreaterThan(30);
+      expect(await dash.player.getByRole('slider', { name: 'Seek' }).getAttribute('aria-valuemax')).toBe(String(Math.floor(video.durationSec)));
+      await dash.page.screenshot({ path: screenshotPath('watch-dash-while-processing.png') });
+      expect(dash.errors).toEqual([]);
+      await dash.page.close();
+
+      // The page swaps in the ready video: the same <video>, never reset, playing on.
+      await player.getByText('Processing', { exact: true }).waitFor({ state: 'detached', timeout: 240_000 });
+      const readySec = await page.evaluate(() => document.querySelector('video')!.currentTime);
+      expect(readySec).toBeGreaterThanOrEqual(edgeSec);
+      await page.waitForFunction(
+        (from) => {
+          const v = document.querySelector('video')!;
+          return v.ended || v.currentTime > from + 1;
+        },
+        readySec,
+        { timeout: 30_000, polling: 100 },
+      );
+      expect(await page.evaluate((v) => v === document.querySelector('video') && !v!.dataset.emptied, videoElement)).toBe(true);
+      expect((await (await fetch(`${slow.baseUrl}/api/videos/${id}`)).json()).status).toBe('ready');
       expect(errors).toEqual([]);
       await page.close();
     } finally {
       await slow.close();
     }
-  }, 180_000);
+  }, 360_000);
 });

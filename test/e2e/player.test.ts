@@ -143,7 +143,13 @@ describe('the player', () => {
     expect(await items.last().getAttribute('aria-checked')).toBe('true');
     await page.screenshot({ path: screenshotPath('player-quality-menu.png'), animations: 'disabled' });
 
+    // ↑ from Auto reaches the lowest rung, and focus stays there while the video plays on (the
+    // player re-renders as it plays).
     const lowest = video.renditions.at(-1)!;
+    await page.keyboard.press('ArrowUp');
+    const focusedAt = (await videoState(page)).currentTime;
+    await waitForVideo(page, { after: focusedAt + 0.5 });
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(lowest.name);
     await menu.getByRole('menuitemradio', { name: lowest.name, exact: true }).click();
     await menu.waitFor({ state: 'detached' });
     await waitForVideo(page, { videoHeight: lowest.height });
@@ -251,7 +257,7 @@ describe('the player', () => {
     expect(await player.locator('.sf-preview-time').textContent()).toBe('0:06');
     const sprite = await thumb.evaluate((el) => {
       const style = getComputedStyle(el);
-      return { url: /url\("?([^")]+)"?\)/.exec(style.backgroundImage)?.[1] ?? '', width: el.offsetWidth, height: el.offsetHeight };
+      return { url: /url\("?([^")]+)"?\)/.exec(style.backgroundImage)?.[1] ?? '', width: (el as HTMLElement).offsetWidth, height: (el as HTMLElement).offsetHeight };
     });
     expect(sprite.url).toContain('/storyboard/sprite_');
     expect(sprite.width).toBeGreaterThan(0);

@@ -69,7 +69,7 @@ describe('crash recovery', () => {
 
     const db = new Database(path.join(dataDir, 'streamforge.db'), { readonly: true });
     // The worker records completion just after the handler's `ready` event: poll briefly for it.
-    const readJobs = () => db.prepare('select status, attempts from jobs').all() as Array<{ status: string; attempts: number }>;
+    const readJobs = () => db.prepare("select status, attempts from jobs where type = 'video.process'").all() as Array<{ status: string; attempts: number }>;
     let jobs = readJobs();
     for (let i = 0; i < 100 && jobs[0]?.status === 'active'; i++) {
       await new Promise((r) => setTimeout(r, 50));

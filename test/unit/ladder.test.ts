@@ -28,6 +28,7 @@ function video(overrides: Partial<Omit<VideoStreamInfo, 'fps'>> & { width: numbe
     rotation,
     displayWidth: turned ? height : width,
     displayHeight: turned ? width : height,
+    startSec: 0,
     fps: fps.num / fps.den,
     fpsRational: fps,
     nominalFps: fps.num / fps.den,
@@ -58,7 +59,7 @@ function audio(overrides: Partial<AudioStreamInfo> = {}): AudioStreamInfo {
 }
 
 function media(v: VideoStreamInfo | null, a: AudioStreamInfo[] = [audio()]): MediaInfo {
-  return { container: 'mov,mp4,m4a,3gp,3g2,mj2', durationSec: 60, sizeBytes: 1e7, bitrateBps: null, video: v, audio: a, subtitles: [] };
+  return { container: 'mov,mp4,m4a,3gp,3g2,mj2', durationSec: 60, startSec: 0, sizeBytes: 1e7, bitrateBps: null, video: v, audio: a, subtitles: [] };
 }
 
 const sizes = (rungs: VideoRung[]) => rungs.map((r) => `${r.width}x${r.height}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { writeMpd } from '../../src/pipeline/dash-manifest.js';
-import { parseMediaPlaylist, toVodPlaylist, writeMasterPlaylist } from '../../src/pipeline/hls-playlist.js';
+import { parseMediaPlaylist, toVodPlaylist, writeMasterPlaylist, writeSubtitlePlaylist } from '../../src/pipeline/hls-playlist.js';
 
 const EVENT_PLAYLIST = `#EXTM3U
 #EXT-X-VERSION:7
@@ -72,6 +72,58 @@ describe('HLS master playlist', () => {
     expect(text).not.toContain('AUDIO=');
     expect(text).toContain('CODECS="avc1.640028"');
   });
+
+  const subtitles = [
+    { uri: 'subtitles/s0.m3u8', name: 'English', language: 'en' },
+    { uri: 'subtitles/s1.m3u8', name: 'Track 2', language: 'und' },
+  ];
+
+  it('lists subtitle tracks as a SUBTITLES group, off by default, that every variant references', () => {
+    const lines = writeMasterPlaylist({ video, audio, subtitles }).trim().split('\n');
+    expect(lines.slice(4, 6)).toEqual([
+      '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",DEFAULT=NO,AUTOSELECT=YES,URI="subtitles/s0.m3u8"',
+      '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Track 2",LANGUAGE="und",DEFAULT=NO,AUTOSELECT=YES,URI="subtitles/s1.m3u8"',
+    ]);
+    expect(lines[6]).toBe(
+      '#EXT-X-STREAM-INF:BANDWIDTH=1040000,AVERAGE-BANDWIDTH=830000,CODECS="avc1.64001e,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=29.970,AUDIO="audio",SUBTITLES="subs"',
+    );
+    const variants = lines.filter((l) => l.startsWith('#EXT-X-STREAM-INF:'));
+    expect(variants).toHaveLength(2);
+    for (const variant of variants) expect(variant.endsWith(',SUBTITLES="subs"')).toBe(true);
+  });
+
+  it('references the subtitle group from audio-only variants too', () => {
+    const text = writeMasterPlaylist({ video: [], audio, subtitles: subtitles.slice(0, 1) });
+    expect(text).toContain('#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English"');
+    expect(text).toContain('#EXT-X-STREAM-INF:BANDWIDTH=140000,AVERAGE-BANDWIDTH=130000,CODECS="mp4a.40.2",SUBTITLES="subs"\na0/index.m3u8');
+  });
+
+  it('has no SUBTITLES attribute without subtitle tracks', () => {
+    expect(writeMasterPlaylist({ video, audio, subtitles: [] })).not.toContain('SUBTITLES');
+  });
+});
+
+describe('HLS subtitle playlist', () => {
+  it('is a finished VOD playlist whose one segment is the whole WebVTT file', () => {
+    expect(writeSubtitlePlaylist({ uri: 's0.vtt', durationSec: 596.458 })).toBe(
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        '#EXT-X-TARGETDURATION:597',
+        '#EXT-X-MEDIA-SEQUENCE:0',
+        '#EXT-X-PLAYLIST-TYPE:VOD',
+        '#EXTINF:596.458000,',
+        's0.vtt',
+        '#EXT-X-ENDLIST',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps TARGETDURATION at least 1 for a sub-second video, and refuses a path for the URI', () => {
+    expect(writeSubtitlePlaylist({ uri: 's0.vtt', durationSec: 0.3 })).toContain('#EXT-X-TARGETDURATION:1\n');
+    expect(() => writeSubtitlePlaylist({ uri: '../s0.vtt', durationSec: 1 })).toThrow(/unexpected URI/);
+  });
 });
 
 describe('DASH MPD', () => {
@@ -90,6 +142,31 @@ describe('DASH MPD', () => {
     expect(mpd).toContain('media="v0/seg_$Number%05d$.m4s" startNumber="0"');
     expect(mpd).toContain('codecs="avc1.64001f" width="1280" height="720" frameRate="30"');
     expect(mpd).not.toContain('availabilityStartTime');
+  });
+
+  it('adds one text AdaptationSet per subtitle track, the WebVTT file as BaseURL', () => {
+    const mpd = writeMpd({
+      type: 'static',
+      durationSec: 14,
+      segmentSeconds: 4,
+      representations: [representation],
+      textTracks: [
+        { id: 's0', url: 'subtitles/s0.vtt', language: 'en', label: 'English', bandwidthBps: 57.1 },
+        { id: 's1', url: 'subtitles/s1.vtt', language: 'und', label: 'Q&A <live>', bandwidthBps: 0 },
+      ],
+    });
+    expect(mpd).toContain(
+      '    <AdaptationSet id="1" contentType="text" mimeType="text/vtt" lang="en">\n' +
+        '      <Label>English</Label>\n' +
+        '      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle"/>\n' +
+        '      <Representation id="s0" bandwidth="58"><BaseURL>subtitles/s0.vtt</BaseURL></Representation>\n' +
+        '    </AdaptationSet>',
+    );
+    // Ids stay unique after the audio sets; labels are escaped; bandwidth is mandatory, so never 0.
+    expect(mpd).toContain('<AdaptationSet id="2" contentType="text" mimeType="text/vtt" lang="und">');
+    expect(mpd).toContain('<Label>Q&amp;A &lt;live&gt;</Label>');
+    expect(mpd).toContain('<Representation id="s1" bandwidth="1">');
+    expect(mpd.indexOf('contentType="video"')).toBeLessThan(mpd.indexOf('contentType="text"'));
   });
 
   it('writes a dynamic MPD while processing, anchored at the processing start', () => {

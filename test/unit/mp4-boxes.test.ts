@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readInitSegment, readSegmentDecodeTime } from '../../src/media/mp4-boxes.js';
+import { readInitSegment, readSegmentDecodeTime, readSegmentPresentationTime } from '../../src/media/mp4-boxes.js';
 
 // Real CMAF output of ffmpeg's HLS muxer: 6 s of 640x360 H.264 Main + AAC-LC in 2 s segments.
 let dir: string;
@@ -37,6 +37,17 @@ describe('mp4-boxes', () => {
     expect(times.length).toBe(3);
     expect(times[1]! - times[0]!).toBeCloseTo(2, 1);
     expect(times[2]! - times[1]!).toBeCloseTo(2, 1);
+  });
+
+  it('reads when a segment is first shown: its decode time plus the B-frame delay of its first frame', () => {
+    const { timescale } = readInitSegment(readFileSync(path.join(dir, 'v0', 'init_0.mp4')));
+    const first = readFileSync(path.join(dir, 'v0', 's0.m4s'));
+    // x264's default B-frames: the keyframe decodes at 0 and is shown 2 frames (2/25 s) later.
+    expect(readSegmentDecodeTime(first)).toBe(0);
+    expect(readSegmentPresentationTime(first) / timescale).toBeCloseTo(2 / 25, 6);
+    // Audio has no composition offsets: shown when decoded.
+    const audio = readFileSync(path.join(dir, 'v1', 's0.m4s'));
+    expect(readSegmentPresentationTime(audio)).toBe(readSegmentDecodeTime(audio));
   });
 
   it('rejects a buffer that is not an init segment', () => {

@@ -82,6 +82,30 @@ function scan(...streams: Array<{ index: number; count: number; spanSec: number;
 
 const fullScan = () => scan({ index: 0, count: 300, spanSec: 10.01, bytes: 6_256_250 }, { index: 1, count: 469, spanSec: 10, bytes: 160_000 });
 
+describe('mapProbeToMediaInfo: start times', () => {
+  it('keeps the container start and the first frame time, which may differ (subtitles start first)', { timeout: T }, () => {
+    const info = mapProbeToMediaInfo({
+      probe: probe([h264({ start_time: '0.067000' }), aac({ start_time: '0.129000' })], { start_time: '0.000000' }),
+      packets: fullScan(),
+      sizeBytes: 6_400_000,
+    });
+    expect(info.startSec).toBe(0);
+    expect(info.video!.startSec).toBe(0.067);
+  });
+
+  it('falls back to the first video packet, then to the container start', { timeout: T }, () => {
+    const late = mapProbeToMediaInfo({
+      probe: probe([h264(), aac()], { start_time: '1.400000' }),
+      packets: scan({ index: 0, count: 300, spanSec: 10.01, startSec: 1.5 }, { index: 1, count: 469, spanSec: 10, startSec: 1.4 }),
+      sizeBytes: 6_400_000,
+    });
+    expect(late.startSec).toBe(1.4);
+    expect(late.video!.startSec).toBe(1.5);
+    const headerOnly = mapProbeToMediaInfo({ probe: probe([h264()]), sizeBytes: 6_400_000 });
+    expect([headerOnly.startSec, headerOnly.video!.startSec]).toEqual([0, 0]);
+  });
+});
+
 describe('mapProbeToMediaInfo: the ordinary case', () => {
   it('maps a 1080p H.264 + AAC MP4', { timeout: T }, () => {
     const info = mapProbeToMediaInfo({ probe: probe([h264({ bit_rate: '5000000' }), aac()]), packets: fullScan(), sizeBytes: 6_400_000 });

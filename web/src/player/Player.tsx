@@ -83,15 +83,25 @@ export function Player(props: PlayerProps) {
     return () => media.removeEventListener('seeked', seeked);
   }, [media]);
 
+  // Play waits for the engine: dash.js, for one, only follows a dynamic MPD after it has seen the
+  // element's `play` event, so a Play pressed while the engine still loads is carried out once it is
+  // attached (the spinner shows meanwhile).
+  const [playRequested, setPlayRequested] = useState(autoplay);
   useEffect(() => {
-    if (!engine || !media || !autoplay) return;
+    if (!engine || !media || !playRequested) return;
+    setPlayRequested(false);
     media.play().catch((failure: DOMException) => {
-      if (failure.name !== 'NotAllowedError') return;
+      if (failure.name !== 'NotAllowedError' || !autoplay) return;
       // Browsers allow autoplay without sound.
       media.muted = true;
       media.play().catch(() => {});
     });
-  }, [engine, media, autoplay]);
+  }, [engine, media, playRequested, autoplay]);
+
+  // Playback that starts without a pointer or key (autoplay, a media key) starts the hide timer too.
+  useEffect(() => {
+    if (!state.paused) poke();
+  }, [state.paused, poke]);
 
   // The timeline (see the module comment).
   const growing = video.status === 'processing';
@@ -103,19 +113,27 @@ export function Player(props: PlayerProps) {
 
   const playable = video.playback !== null;
   const controlsShown = !state.started || state.paused || !idle || openMenu !== null || scrubbing || helpOpen || error !== null;
-  const showBigPlay = playable && state.paused && !scrubbing && error === null && !helpOpen;
+  const showBigPlay = playable && state.paused && !playRequested && !scrubbing && error === null && !helpOpen;
+  const showSpinner = error === null && (state.buffering || (playRequested && !engine));
 
   const announce = (text: string) => setAnnouncement(text);
 
   const play = () => {
+    if (!engine) {
+      setPlayRequested(true);
+      return;
+    }
     media?.play().catch(() => {
       // Rejected when a pause or a new source interrupts it: nothing to tell the viewer.
     });
   };
-  const pause = () => media?.pause();
+  const pause = () => {
+    setPlayRequested(false);
+    media?.pause();
+  };
   const togglePlay = () => {
     if (!media) return;
-    if (media.paused || media.ended) play();
+    if ((media.paused || media.ended) && !playRequested) play();
     else pause();
   };
 
@@ -254,7 +272,7 @@ export function Player(props: PlayerProps) {
         <div class="sf-audio-only" aria-hidden="true"><Icon name="audio" /></div>
       )}
 
-      {state.buffering && error === null && <div class="sf-spinner" role="progressbar" aria-label="Loading" />}
+      {showSpinner && <div class="sf-spinner" role="progressbar" aria-label="Loading" />}
 
       {showBigPlay && (
         // A pointer target only: keyboard and screen-reader users have the bar's Play button and Space/K.

@@ -45,16 +45,25 @@ export class DashEngine extends EngineBase implements MediaEngine {
     private readonly options: EngineOptions,
   ) {
     super();
-    player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: true } } } });
+    const manifestUrl = new URL(options.dashUrl, location.href).href;
+    player.updateSettings({
+      streaming: {
+        abr: { autoSwitchBitrate: { video: true } },
+        // A dynamic MPD (still transcoding) needs the server's clock. Without a UTCTiming element
+        // dash.js would ask time.akamai.com, which the page's CSP (connect-src 'self') forbids:
+        // the Date header of a HEAD on the manifest is the same clock, from the same origin.
+        utcSynchronization: { defaultTimingSource: { scheme: 'urn:mpeg:dash:utc:http-head:2014', value: manifestUrl } },
+      },
+    });
     player.on('streamInitialized', this.onStreamInitialized);
     player.on('qualityChangeRendered', this.onQualityRendered);
     player.on('allTextTracksAdded', this.onTextTracks);
     player.on('error', this.onError);
     player.on('playbackError', this.onPlaybackError);
     // An absolute URL: dash.js's CMCD reporter parses every response URL with `new URL(url)` and
-    // warns on each relative one. For a dynamic MPD (still transcoding) the start time is relative
-    // to the DVR window: 0 is its start.
-    player.initialize(options.media, new URL(options.dashUrl, location.href).href, false, options.startSec);
+    // warns on each relative one. For a dynamic MPD the start time is relative to the DVR window:
+    // 0 is its start, the beginning of the video.
+    player.initialize(options.media, manifestUrl, false, options.startSec);
   }
 
   setLevel(index: number): void {
@@ -96,6 +105,14 @@ export class DashEngine extends EngineBase implements MediaEngine {
     const current = this.player.getCurrentRepresentationForType('video');
     this.update({ levels: sortLevels(levels), playingLevel: this.indexOf(current) });
     this.onTextTracks();
+    // dash.js listens to the element only from now on, and starts following a dynamic MPD on the
+    // element's `play` event. If playback was requested before (Play pressed while the manifest
+    // loaded), replay that event, or a video still transcoding would stop at the first segments.
+    const { media } = this.options;
+    if (!media.paused) {
+      media.pause();
+      media.play().catch(() => {});
+    }
   };
 
   private readonly onQualityRendered = (event: { mediaType: string; newRepresentation: Representation }): void => {

@@ -35,6 +35,10 @@ export function Menu<T>(props: MenuProps<T>) {
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLDivElement>(null);
   const focusOnOpen = useRef<'checked' | 'last'>('checked');
+  // The owner passes a fresh callback on every render (the player re-renders as the video plays);
+  // the effect below must run when the menu opens, not on each of those renders.
+  const onOpenChangeRef = useRef(onOpenChange);
+  onOpenChangeRef.current = onOpenChange;
 
   const items = () => Array.from(menuRef.current?.querySelectorAll<HTMLButtonElement>('[role="menuitemradio"]') ?? []);
 
@@ -47,11 +51,11 @@ export function Menu<T>(props: MenuProps<T>) {
     focusOnOpen.current = 'checked';
     const onPointerDown = (event: PointerEvent) => {
       const target = event.target as Node;
-      if (!menuRef.current?.contains(target) && !buttonRef.current?.contains(target)) onOpenChange(false);
+      if (!menuRef.current?.contains(target) && !buttonRef.current?.contains(target)) onOpenChangeRef.current(false);
     };
     document.addEventListener('pointerdown', onPointerDown, true);
     return () => document.removeEventListener('pointerdown', onPointerDown, true);
-  }, [open, onOpenChange]);
+  }, [open]);
 
   const close = (returnFocus: boolean) => {
     onOpenChange(false);

@@ -22,9 +22,10 @@ function definitionBadge(shortSide: number): string | undefined {
   return undefined;
 }
 
+/** "Auto (720p)" while the engine picks, naming the rung it picked; plain "Auto" while one is locked. */
 export function autoQualityLabel(snapshot: EngineSnapshot): string {
   const playing = snapshot.levels.find((level) => level.index === snapshot.playingLevel);
-  return playing ? `Auto (${playing.label})` : 'Auto';
+  return snapshot.autoLevel && playing ? `Auto (${playing.label})` : 'Auto';
 }
 
 export function QualityMenu(props: MenuState & { snapshot: EngineSnapshot; onSelect(index: number): void }) {
