@@ -9,22 +9,31 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
-import { generatedClip } from '../helpers/media.js';
+import { corpusFile, generatedClip } from '../helpers/media.js';
 
 const CLIP_SECONDS = 12;
+/** A 1.2 s Matroska file with an English SRT track: one cue, "This is the first subtitle.", 0.067–1.095 s. */
+const SUBTITLED = 'mkv_h264_ac3_srt__androidx_sample_with_srt.mkv';
 
 let server: TestServer;
 let browser: Browser;
 let video: { id: string; durationSec: number; renditions: Array<{ name: string; width: number; height: number }> };
+let subtitledId: string;
+
+async function uploadReady(file: string, title: string): Promise<string> {
+  const upload = await uploadFile(server.baseUrl, file, title);
+  const events = await followEvents(server.baseUrl, upload.body.id);
+  expect(events.at(-1)?.event).toBe('ready');
+  return upload.body.id;
+}
 
 beforeAll(async () => {
   server = await startTestServer({ segmentSeconds: 2 });
   browser = await launchBrowser();
   const clip = generatedClip({ seconds: CLIP_SECONDS, width: 1280, height: 720, fps: 30 });
-  const upload = await uploadFile(server.baseUrl, clip, 'Player clip');
-  const events = await followEvents(server.baseUrl, upload.body.id);
-  expect(events.at(-1)?.event).toBe('ready');
-  video = await (await fetch(`${server.baseUrl}/api/videos/${upload.body.id}`)).json();
+  const [clipId, subsId] = await Promise.all([uploadReady(clip, 'Player clip'), uploadReady(corpusFile(SUBTITLED), 'Subtitled')]);
+  subtitledId = subsId;
+  video = await (await fetch(`${server.baseUrl}/api/videos/${clipId}`)).json();
   // 720p source: 720p, 480p, 360p and 240p rungs.
   expect(video.renditions.length).toBeGreaterThan(2);
 });
@@ -40,9 +49,9 @@ interface PlayerPage {
   player: Locator;
 }
 
-async function openPlayer(options: { query?: string; viewport?: { width: number; height: number } } = {}): Promise<PlayerPage> {
+async function openPlayer(options: { id?: string; query?: string; viewport?: { width: number; height: number } } = {}): Promise<PlayerPage> {
   const { page, errors } = await newWatchedPage(browser, { viewport: options.viewport ?? { width: 1280, height: 800 } });
-  await page.goto(`${server.baseUrl}/watch/${video.id}${options.query ?? ''}`);
+  await page.goto(`${server.baseUrl}/watch/${options.id ?? video.id}${options.query ?? ''}`);
   const player = page.getByRole('region', { name: 'Video player' });
   await player.waitFor();
   return { page, errors, player };
@@ -283,6 +292,41 @@ describe('the player', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  for (const [engine, query] of [['hls.js', ''], ['dash.js', '?player=dash']] as const) {
+    it(`offers the subtitles of a video that has them and draws them over the picture (${engine})`, async () => {
+      const { page, errors, player } = await openPlayer({ id: subtitledId, query });
+      const captions = player.getByRole('button', { name: 'Captions' });
+      await captions.click();
+      const menu = player.getByRole('menu', { name: 'Captions' });
+      const items = menu.getByRole('menuitemradio');
+      expect(await items.evaluateAll((els) => els.map((el) => el.querySelector('.sf-menu-label')!.textContent))).toEqual(['Off', 'English']);
+      expect(await menu.getByRole('menuitemradio', { name: 'Off' }).getAttribute('aria-checked')).toBe('true');
+      await menu.getByRole('menuitemradio', { name: 'English' }).click();
+      await menu.waitFor({ state: 'detached' });
+
+      // Halfway through the clip the cue is on screen, drawn by the player (not the browser).
+      await player.focus();
+      await page.keyboard.press('5');
+      const overlay = player.locator('.sf-captions');
+      await overlay.waitFor();
+      expect(await overlay.textContent()).toBe('This is the first subtitle.');
+      await page.screenshot({ path: screenshotPath(`player-captions${query ? '-dash' : ''}.png`), animations: 'disabled' });
+
+      // C turns them off and on again.
+      await page.keyboard.press('c');
+      await overlay.waitFor({ state: 'detached' });
+      await captions.click();
+      expect(await menu.getByRole('menuitemradio', { name: 'Off' }).getAttribute('aria-checked')).toBe('true');
+      await page.keyboard.press('Escape');
+      await player.focus();
+      await page.keyboard.press('c');
+      await overlay.waitFor();
+      expect(await overlay.textContent()).toBe('This is the first subtitle.');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
 
   it('goes full screen and back', async () => {
     const { page, errors, player } = await openPlayer();

@@ -8,28 +8,29 @@
  * The engine lives as long as the stream URL: the watch page re-renders with a fresh `video` as
  * its status moves from processing to ready, and playback carries on. A video still transcoding
  * plays from the start like VOD; its timeline spans the source duration, of which the part that
- * exists so far is marked on the bar and is where seeks land.
+ * exists so far is marked on the bar and is where seeks land (timeline.ts).
  *
  * Nothing is exposed globally: tests drive the player through its buttons, menus and keys.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Video } from '../api.js';
-import { formatDuration } from '../format.js';
+import { CaptionsOverlay } from './captions-overlay.js';
+import { ControlBar } from './control-bar.js';
 import { useFullscreen } from './fullscreen.js';
 import { Icon } from './icons.js';
 import { handleShortcut, type ShortcutActions } from './keyboard.js';
 import type { EngineKind } from './media-engine.js';
 import { useMediaSession } from './media-session.js';
 import { Osd, useOsd } from './osd.js';
-import { loadVolume, saveVolume } from './preferences.js';
-import { SeekBar } from './seek-bar.js';
-import { CaptionsMenu, QualityMenu, SPEEDS, SpeedMenu, speedLabel, type MenuName } from './settings-menus.js';
+import { loadVolume } from './preferences.js';
+import type { MenuName } from './settings-menus.js';
 import { ShortcutsHelp } from './shortcuts-help.js';
 import { useStoryboard } from './storyboard.js';
+import { timelineOf } from './timeline.js';
 import { useIdle } from './use-idle.js';
 import { useMediaEngine } from './use-media-engine.js';
 import { useMediaState } from './use-media-state.js';
-import { VolumeControl } from './volume-control.js';
+import { usePlayerActions } from './use-player-actions.js';
 import './player.css';
 
 export interface PlayerProps {
@@ -41,10 +42,6 @@ export interface PlayerProps {
 }
 
 const IDLE_MS = 2500;
-/** A stream still being transcoded: seeks stop this far before the last segment made so far. */
-const GROWING_EDGE_SEC = 1;
-
-const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
 export function Player(props: PlayerProps) {
   const { video, engine: kind = 'hls', autoplay = false } = props;
@@ -57,6 +54,7 @@ export function Player(props: PlayerProps) {
     dashUrl: video.playback?.dash ?? null,
   });
   const state = useMediaState(media);
+  const timeline = timelineOf(video, state);
   const board = useStoryboard(video);
   const fullscreen = useFullscreen(rootRef, media);
   const { idle, poke, rest } = useIdle(IDLE_MS);
@@ -65,163 +63,42 @@ export function Player(props: PlayerProps) {
   const [helpOpen, setHelpOpen] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const [osd, showOsd] = useOsd();
-  const lastTextTrack = useRef(0);
-  const pendingSeekSec = useRef<number | null>(null);
   const pointerDownClosedMenu = useRef(false);
+  const actions = usePlayerActions({ media, engine, snapshot, timeline, autoplay, announce: setAnnouncement, confirm: showOsd });
 
   useEffect(() => {
-    if (!media) return;
-    const saved = loadVolume();
-    if (saved) {
+    const saved = media && loadVolume();
+    if (media && saved) {
       media.volume = saved.volume;
       media.muted = saved.muted;
     }
-    const seeked = () => {
-      pendingSeekSec.current = null;
-    };
-    media.addEventListener('seeked', seeked);
-    return () => media.removeEventListener('seeked', seeked);
   }, [media]);
-
-  // Play waits for the engine: dash.js, for one, only follows a dynamic MPD after it has seen the
-  // element's `play` event, so a Play pressed while the engine still loads is carried out once it is
-  // attached (the spinner shows meanwhile).
-  const [playRequested, setPlayRequested] = useState(autoplay);
-  useEffect(() => {
-    if (!engine || !media || !playRequested) return;
-    setPlayRequested(false);
-    media.play().catch((failure: DOMException) => {
-      if (failure.name !== 'NotAllowedError' || !autoplay) return;
-      // Browsers allow autoplay without sound.
-      media.muted = true;
-      media.play().catch(() => {});
-    });
-  }, [engine, media, playRequested, autoplay]);
 
   // Playback that starts without a pointer or key (autoplay, a media key) starts the hide timer too.
   useEffect(() => {
     if (!state.paused) poke();
   }, [state.paused, poke]);
 
-  // The timeline (see the module comment).
-  const growing = video.status === 'processing';
-  const availableSec = Math.max(state.seekableEnd, state.duration);
-  const totalSec = growing && video.durationSec
-    ? Math.max(video.durationSec, availableSec)
-    : state.duration || availableSec || video.durationSec || 0;
-  const seekLimitSec = growing ? Math.max(0, availableSec - GROWING_EDGE_SEC) : totalSec;
+  useMediaSession({ title: video.title, poster: video.playback?.poster ?? null, actions });
 
   const playable = video.playback !== null;
   const controlsShown = !state.started || state.paused || !idle || openMenu !== null || scrubbing || helpOpen || error !== null;
-  const showBigPlay = playable && state.paused && !playRequested && !scrubbing && error === null && !helpOpen;
-  const showSpinner = error === null && (state.buffering || (playRequested && !engine));
-
-  const announce = (text: string) => setAnnouncement(text);
-
-  const play = () => {
-    if (!engine) {
-      setPlayRequested(true);
-      return;
-    }
-    media?.play().catch(() => {
-      // Rejected when a pause or a new source interrupts it: nothing to tell the viewer.
-    });
-  };
-  const pause = () => {
-    setPlayRequested(false);
-    media?.pause();
-  };
-  const togglePlay = () => {
-    if (!media) return;
-    if ((media.paused || media.ended) && !playRequested) play();
-    else pause();
-  };
-
-  const seekTo = (timeSec: number) => {
-    if (!media || seekLimitSec <= 0) return;
-    const target = clamp(timeSec, 0, seekLimitSec);
-    pendingSeekSec.current = target;
-    media.currentTime = target;
-  };
-  /** Relative seeks add up while a seek is still in flight (L L L is +30 s). */
-  const seekBy = (deltaSec: number) => {
-    if (!media) return;
-    const from = media.seeking && pendingSeekSec.current !== null ? pendingSeekSec.current : media.currentTime;
-    seekTo(from + deltaSec);
-    showOsd(`${deltaSec > 0 ? '+' : '−'}${Math.abs(deltaSec)} s`);
-  };
-
-  const setVolume = (volume: number) => {
-    if (!media) return;
-    media.volume = clamp(volume, 0, 1);
-    media.muted = media.volume === 0;
-    saveVolume({ volume: media.volume, muted: media.muted });
-  };
-  const changeVolume = (delta: number) => {
-    if (!media) return;
-    setVolume((media.muted ? 0 : media.volume) + delta);
-    showOsd(`Volume ${Math.round(media.muted ? 0 : media.volume * 100)}%`);
-  };
-  const toggleMute = () => {
-    if (!media) return;
-    media.muted = !media.muted;
-    if (!media.muted && media.volume === 0) media.volume = 0.5;
-    saveVolume({ volume: media.volume, muted: media.muted });
-    showOsd(media.muted ? 'Muted' : `Volume ${Math.round(media.volume * 100)}%`);
-  };
-
-  const setSpeed = (rate: number) => {
-    if (!media) return;
-    // The default rate survives a source reload (a retry) too.
-    media.defaultPlaybackRate = rate;
-    media.playbackRate = rate;
-    announce(`Playback speed ${speedLabel(rate)}`);
-  };
-  const changeSpeed = (direction: 1 | -1) => {
-    if (!media) return;
-    const nearest = SPEEDS.reduce((best, rate, i) => (Math.abs(rate - media.playbackRate) < Math.abs(SPEEDS[best]! - media.playbackRate) ? i : best), 0);
-    const rate = SPEEDS[clamp(nearest + direction, 0, SPEEDS.length - 1)]!;
-    setSpeed(rate);
-    showOsd(`${rate}×`);
-  };
-
-  const selectLevel = (index: number) => {
-    engine?.setLevel(index);
-    const level = snapshot.levels.find((l) => l.index === index);
-    announce(`Quality ${level ? level.label : 'Auto'}`);
-  };
-
-  const selectTextTrack = (index: number) => {
-    engine?.setTextTrack(index);
-    if (index >= 0) lastTextTrack.current = index;
-    const track = snapshot.textTracks.find((t) => t.index === index);
-    announce(track ? `Captions ${track.label}` : 'Captions off');
-    return track;
-  };
-  const toggleCaptions = () => {
-    if (snapshot.textTracks.length === 0) {
-      showOsd('No captions');
-      return;
-    }
-    const track = selectTextTrack(snapshot.textTrack >= 0 ? -1 : Math.min(lastTextTrack.current, snapshot.textTracks.length - 1));
-    showOsd(track ? `Captions: ${track.label}` : 'Captions off');
-  };
+  const showBigPlay = playable && state.paused && !actions.playRequested && !scrubbing && error === null && !helpOpen;
+  const showSpinner = error === null && (state.buffering || (actions.playRequested && !engine));
 
   const shortcuts: ShortcutActions = {
-    togglePlay,
-    seekBy,
-    seekToFraction: (fraction) => seekTo(fraction * totalSec),
-    seekToStart: () => seekTo(0),
-    seekToEnd: () => seekTo(totalSec),
-    changeVolume,
-    toggleMute,
+    togglePlay: actions.togglePlay,
+    seekBy: actions.seekBy,
+    seekToFraction: (fraction) => actions.seekTo(fraction * timeline.totalSec),
+    seekToStart: () => actions.seekTo(0),
+    seekToEnd: () => actions.seekTo(timeline.totalSec),
+    changeVolume: actions.changeVolume,
+    toggleMute: actions.toggleMute,
     toggleFullscreen: fullscreen.toggle,
-    toggleCaptions,
-    changeSpeed,
+    toggleCaptions: actions.toggleCaptions,
+    changeSpeed: actions.changeSpeed,
     showShortcuts: () => setHelpOpen(true),
   };
-
-  useMediaSession({ title: video.title, poster: video.playback?.poster ?? null, actions: { play, pause, seekBy, seekTo } });
 
   const onMenuOpenChange = useCallback((name: MenuName, open: boolean) => {
     setOpenMenu((current) => (open ? name : current === name ? null : current));
@@ -233,6 +110,7 @@ export function Player(props: PlayerProps) {
   };
 
   const onVideoClick = (event: MouseEvent) => {
+    // The click that closed a menu does nothing else.
     if (pointerDownClosedMenu.current) return;
     // On touch screens a tap shows or hides the controls; the play button is in them.
     if ((event as PointerEvent).pointerType === 'touch') {
@@ -240,7 +118,7 @@ export function Player(props: PlayerProps) {
       else poke();
       return;
     }
-    togglePlay();
+    actions.togglePlay();
   };
 
   return (
@@ -276,7 +154,7 @@ export function Player(props: PlayerProps) {
 
       {showBigPlay && (
         // A pointer target only: keyboard and screen-reader users have the bar's Play button and Space/K.
-        <button type="button" class="sf-big-play" tabIndex={-1} aria-hidden="true" aria-label="Play" onClick={play}>
+        <button type="button" class="sf-big-play" tabIndex={-1} aria-hidden="true" aria-label="Play" onClick={actions.play}>
           <Icon name={state.ended ? 'replay' : 'play'} />
         </button>
       )}
@@ -298,56 +176,23 @@ export function Player(props: PlayerProps) {
         </div>
       )}
 
+      <CaptionsOverlay lines={snapshot.textTrack >= 0 ? snapshot.captions : []} lifted={controlsShown && playable && error === null} />
+
       <Osd message={osd} />
 
       {playable && error === null && (
-        <div class="sf-chrome">
-          <SeekBar
-            media={media}
-            totalSec={totalSec}
-            availableSec={growing ? availableSec : totalSec}
-            board={board}
-            onSeek={seekTo}
-            onScrubbingChange={setScrubbing}
-          />
-          <div class="sf-bar">
-            <div class="sf-bar-group">
-              <button
-                type="button"
-                class="sf-button"
-                aria-label={state.paused ? 'Play' : 'Pause'}
-                title={state.paused ? 'Play (k)' : 'Pause (k)'}
-                onClick={togglePlay}
-              >
-                <Icon name={state.ended ? 'replay' : state.paused ? 'play' : 'pause'} />
-              </button>
-              <VolumeControl volume={state.volume} muted={state.muted} onToggleMute={toggleMute} onVolume={setVolume} />
-              <div class="sf-time">
-                <span>{formatDuration(state.currentTime)}</span>
-                <span class="sf-time-total"> / {formatDuration(totalSec)}</span>
-              </div>
-              {growing && <span class="sf-growing" title="Still processing: more of the video becomes available as it is transcoded">Processing</span>}
-            </div>
-            <div class="sf-bar-group">
-              {snapshot.textTracks.length > 0 && (
-                <CaptionsMenu open={openMenu} onOpenChange={onMenuOpenChange} snapshot={snapshot} onSelect={selectTextTrack} />
-              )}
-              <SpeedMenu open={openMenu} onOpenChange={onMenuOpenChange} rate={state.playbackRate} onSelect={setSpeed} />
-              {snapshot.levels.length > 1 && (
-                <QualityMenu open={openMenu} onOpenChange={onMenuOpenChange} snapshot={snapshot} onSelect={selectLevel} />
-              )}
-              <button
-                type="button"
-                class="sf-button"
-                aria-label={fullscreen.active ? 'Exit full screen' : 'Full screen'}
-                title={fullscreen.active ? 'Exit full screen (f)' : 'Full screen (f)'}
-                onClick={fullscreen.toggle}
-              >
-                <Icon name={fullscreen.active ? 'fullscreenExit' : 'fullscreen'} />
-              </button>
-            </div>
-          </div>
-        </div>
+        <ControlBar
+          media={media}
+          state={state}
+          timeline={timeline}
+          snapshot={snapshot}
+          board={board}
+          actions={actions}
+          fullscreen={fullscreen}
+          openMenu={openMenu}
+          onMenuOpenChange={onMenuOpenChange}
+          onScrubbingChange={setScrubbing}
+        />
       )}
 
       {helpOpen && <ShortcutsHelp onClose={() => setHelpOpen(false)} />}

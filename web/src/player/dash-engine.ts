@@ -3,11 +3,17 @@
  * viewers download it. Locking a level turns dash.js's ABR off for video and replaces the buffer
  * ahead (`forceReplace`), so the new rung shows within a segment; Auto turns ABR back on.
  *
+ * Captions: with `dispatchForManualRendering` dash.js keeps its text tracks 'hidden' rather than
+ * drawing them; the player's overlay shows the active cues of the enabled one (read from the
+ * element: dash.js's own cue enter events are not sent again when a track is re-enabled). Text
+ * starts off until the viewer picks a track.
+ *
  * dash.js reports errors through one `error` event; the ones listed in FATAL_CODES stop playback
  * for good (the manifest cannot be loaded or parsed, the browser cannot play the codecs). Segment
  * download failures are retried by dash.js itself, and a <video> element error ends playback.
  */
-import type { MediaInfo, MediaPlayerClass, Representation } from 'dashjs';
+import type { MediaPlayerClass, Representation } from 'dashjs';
+import { activeCueLines, sameLines } from './cue-text.js';
 import { EngineBase } from './engine-base.js';
 import { levelLabel, sortLevels, type EngineError, type EngineOptions, type MediaEngine } from './media-engine.js';
 
@@ -32,8 +38,8 @@ const MESSAGES: Record<EngineError['kind'], string> = {
 export class DashEngine extends EngineBase implements MediaEngine {
   readonly kind = 'dash';
   private representations: Representation[] = [];
-  private textInfos: MediaInfo[] = [];
   private destroyed = false;
+  private streamStarted = false;
 
   static async create(options: EngineOptions): Promise<DashEngine> {
     const dashjs = await import('dashjs');
@@ -49,6 +55,7 @@ export class DashEngine extends EngineBase implements MediaEngine {
     player.updateSettings({
       streaming: {
         abr: { autoSwitchBitrate: { video: true } },
+        text: { defaultEnabled: false, dispatchForManualRendering: true },
         // A dynamic MPD (still transcoding) needs the server's clock. Without a UTCTiming element
         // dash.js would ask time.akamai.com, which the page's CSP (connect-src 'self') forbids:
         // the Date header of a HEAD on the manifest is the same clock, from the same origin.
@@ -60,6 +67,8 @@ export class DashEngine extends EngineBase implements MediaEngine {
     player.on('allTextTracksAdded', this.onTextTracks);
     player.on('error', this.onError);
     player.on('playbackError', this.onPlaybackError);
+    options.media.textTracks.addEventListener('addtrack', this.onTextTrackAdded);
+    options.media.textTracks.addEventListener('change', this.onCueChange);
     // An absolute URL: dash.js's CMCD reporter parses every response URL with `new URL(url)` and
     // warns on each relative one. For a dynamic MPD the start time is relative to the DVR window:
     // 0 is its start, the beginning of the video.
@@ -78,6 +87,7 @@ export class DashEngine extends EngineBase implements MediaEngine {
     this.player.enableText(index >= 0);
     if (index >= 0) this.player.setTextTrack(index);
     this.update({ textTrack: index });
+    this.onCueChange();
   }
 
   destroy(): void {
@@ -88,6 +98,10 @@ export class DashEngine extends EngineBase implements MediaEngine {
     this.player.off('allTextTracksAdded', this.onTextTracks);
     this.player.off('error', this.onError);
     this.player.off('playbackError', this.onPlaybackError);
+    const { textTracks } = this.options.media;
+    textTracks.removeEventListener('addtrack', this.onTextTrackAdded);
+    textTracks.removeEventListener('change', this.onCueChange);
+    for (const track of Array.from(textTracks)) track.removeEventListener('cuechange', this.onCueChange);
     this.player.destroy();
   }
 
@@ -109,10 +123,11 @@ export class DashEngine extends EngineBase implements MediaEngine {
     // element's `play` event. If playback was requested before (Play pressed while the manifest
     // loaded), replay that event, or a video still transcoding would stop at the first segments.
     const { media } = this.options;
-    if (!media.paused) {
+    if (!this.streamStarted && !media.paused) {
       media.pause();
       media.play().catch(() => {});
     }
+    this.streamStarted = true;
   };
 
   private readonly onQualityRendered = (event: { mediaType: string; newRepresentation: Representation }): void => {
@@ -120,13 +135,22 @@ export class DashEngine extends EngineBase implements MediaEngine {
   };
 
   private readonly onTextTracks = (): void => {
-    this.textInfos = this.player.getTracksFor('text');
-    const textTracks = this.textInfos.map((info, index) => ({
+    const textTracks = this.player.getTracksFor('text').map((info, index) => ({
       index,
       label: info.labels[0]?.text || info.lang || `Track ${index + 1}`,
       language: info.lang ?? '',
     }));
     this.update({ textTracks, textTrack: this.player.isTextEnabled() ? this.player.getCurrentTextTrackIndex() : -1 });
+  };
+
+  private readonly onTextTrackAdded = (event: TrackEvent): void => {
+    event.track?.addEventListener('cuechange', this.onCueChange);
+  };
+
+  private readonly onCueChange = (): void => {
+    const enabled = Array.from(this.options.media.textTracks).find((track) => track.mode !== 'disabled') ?? null;
+    const captions = this.snapshot().textTrack >= 0 ? activeCueLines(enabled) : [];
+    if (!sameLines(captions, this.snapshot().captions)) this.update({ captions });
   };
 
   private readonly onError = (event: { error: unknown }): void => {

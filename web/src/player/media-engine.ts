@@ -39,6 +39,12 @@ export interface EngineSnapshot {
   textTracks: TextTrackOption[];
   /** The text track shown, or -1 for none. */
   textTrack: number;
+  /**
+   * The captions to show now: the active cues of the shown track, as plain text. The player draws
+   * them itself (captions-overlay.tsx) rather than letting the browser do it, so they move above
+   * the controls when those show and look the same whatever the engine.
+   */
+  captions: string[];
 }
 
 export type EngineErrorKind = 'network' | 'media' | 'unsupported';
@@ -82,6 +88,7 @@ export const EMPTY_SNAPSHOT: EngineSnapshot = {
   selectedLevel: -1,
   textTracks: [],
   textTrack: -1,
+  captions: [],
 };
 
 function canUseMediaSource(): boolean {

@@ -1,8 +1,9 @@
 /**
  * The browser's own HLS (Safari and iOS, where Media Source Extensions may be missing): the
  * element plays the master playlist itself, so there are no levels to choose from; text tracks
- * are the element's own `textTracks`.
+ * are the element's own `textTracks`, the shown one kept 'hidden' so the player's overlay draws it.
  */
+import { activeCueLines, sameLines } from './cue-text.js';
 import { EngineBase } from './engine-base.js';
 import type { EngineOptions, MediaEngine } from './media-engine.js';
 
@@ -23,6 +24,7 @@ export class NativeEngine extends EngineBase implements MediaEngine {
     this.media.textTracks.addEventListener('removetrack', this.onTracks);
     this.media.textTracks.addEventListener('change', this.onTracks);
     this.media.addEventListener('error', this.onError);
+    for (const track of Array.from(this.media.textTracks)) track.addEventListener('cuechange', this.onCueChange);
     this.media.src = options.startSec > 0 ? `${options.hlsUrl}#t=${options.startSec}` : options.hlsUrl;
   }
 
@@ -32,7 +34,7 @@ export class NativeEngine extends EngineBase implements MediaEngine {
 
   setTextTrack(index: number): void {
     this.captionTracks().forEach((track, i) => {
-      track.mode = i === index ? 'showing' : 'disabled';
+      track.mode = i === index ? 'hidden' : 'disabled';
     });
     this.onTracks();
   }
@@ -43,6 +45,7 @@ export class NativeEngine extends EngineBase implements MediaEngine {
     this.media.textTracks.removeEventListener('removetrack', this.onTracks);
     this.media.textTracks.removeEventListener('change', this.onTracks);
     this.media.removeEventListener('error', this.onError);
+    for (const track of Array.from(this.media.textTracks)) track.removeEventListener('cuechange', this.onCueChange);
     this.media.removeAttribute('src');
     this.media.load();
   }
@@ -51,12 +54,22 @@ export class NativeEngine extends EngineBase implements MediaEngine {
     return Array.from(this.media.textTracks).filter((t) => t.kind === 'subtitles' || t.kind === 'captions');
   }
 
-  private readonly onTracks = (): void => {
+  private readonly onTracks = (event?: Event): void => {
+    if (event?.type === 'addtrack') (event as TrackEvent).track?.addEventListener('cuechange', this.onCueChange);
     const tracks = this.captionTracks();
+    // Safari may show a track by itself (its own captions preference): the overlay draws it instead.
+    for (const track of tracks) if (track.mode === 'showing') track.mode = 'hidden';
     this.update({
       textTracks: tracks.map((t, index) => ({ index, label: t.label || t.language || `Track ${index + 1}`, language: t.language })),
-      textTrack: tracks.findIndex((t) => t.mode === 'showing'),
+      textTrack: tracks.findIndex((t) => t.mode === 'hidden'),
     });
+    this.onCueChange();
+  };
+
+  private readonly onCueChange = (): void => {
+    const shown = this.captionTracks()[this.snapshot().textTrack] ?? null;
+    const captions = activeCueLines(shown);
+    if (!sameLines(captions, this.snapshot().captions)) this.update({ captions });
   };
 
   private readonly onError = (): void => {

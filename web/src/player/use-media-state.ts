@@ -19,15 +19,14 @@ export interface MediaState {
   volume: number;
   muted: boolean;
   playbackRate: number;
-  videoHeight: number;
 }
 
 const EVENTS = [
   'play', 'pause', 'playing', 'waiting', 'seeking', 'seeked', 'timeupdate', 'durationchange', 'volumechange',
-  'ratechange', 'ended', 'loadedmetadata', 'loadeddata', 'canplay', 'canplaythrough', 'progress', 'emptied', 'resize', 'stalled',
+  'ratechange', 'ended', 'loadedmetadata', 'loadeddata', 'canplay', 'canplaythrough', 'progress', 'emptied', 'stalled',
 ] as const;
 
-export const INITIAL_MEDIA_STATE: MediaState = {
+const INITIAL_MEDIA_STATE: MediaState = {
   paused: true,
   ended: false,
   started: false,
@@ -38,10 +37,9 @@ export const INITIAL_MEDIA_STATE: MediaState = {
   volume: 1,
   muted: false,
   playbackRate: 1,
-  videoHeight: 0,
 };
 
-export function seekableEnd(media: HTMLMediaElement): number {
+function seekableEnd(media: HTMLMediaElement): number {
   const ranges = media.seekable;
   return ranges.length > 0 ? ranges.end(ranges.length - 1) : 0;
 }
@@ -59,7 +57,6 @@ function read(media: HTMLVideoElement, started: boolean): MediaState {
     volume: media.volume,
     muted: media.muted,
     playbackRate: media.playbackRate,
-    videoHeight: media.videoHeight,
   };
 }
 
