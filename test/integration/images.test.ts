@@ -147,8 +147,10 @@ describe('the image API', () => {
       ['thumbnail.png?time=13.2&width=100&height=300&fit_mode=smartcrop', 'image/png', { width: 100, height: 300 }],
       ['thumbnail.jpg?time=20', 'image/jpeg', { width: 640, height: 360 }],
     ];
-    for (const [query, type, size] of cases) {
-      const { res, body } = await image(`/api/videos/${videoId}/${query}`);
+    // All at once: the renderer runs two at a time and queues the rest.
+    const answers = await Promise.all(cases.map(([query]) => image(`/api/videos/${videoId}/${query}`)));
+    for (const [i, [query, type, size]] of cases.entries()) {
+      const { res, body } = answers[i]!;
       expect(res.status, query).toBe(200);
       expect(res.headers.get('content-type')).toBe(type);
       expect(imageSize(type, body), query).toEqual(size);

@@ -52,24 +52,21 @@ export interface ThumbnailRendererOptions {
   maxCachedPerVideo?: number;
 }
 
-/** Timelines of the last few published top rungs, so a burst of requests reads the playlist once. */
-const TIMELINE_CACHE_ENTRIES = 64;
+/**
+ * Videos remembered in memory (their top rung's segment timeline, so a burst of requests reads the
+ * playlist once, and their cached-image count); the oldest is forgotten first.
+ */
+const REMEMBERED_VIDEOS = 64;
 
 export class ThumbnailRenderer {
-  private readonly inFlight = new Map<string, Promise<Buffer>>();
+  private readonly inFlight = new Map<string, Promise<{ body: Buffer; cache: ImageCacheOutcome }>>();
   private readonly timelines = new Map<string, SegmentTimeline>();
   /** Cached images per `videos/<id>/<version>/`, counted from the store once, then kept up to date. */
   private readonly cachedCounts = new Map<string, number>();
   private readonly waiting: Array<() => void> = [];
   private running = 0;
-  private renders = 0;
 
   constructor(private readonly options: ThumbnailRendererOptions) {}
-
-  /** How many images this renderer has actually rendered (not served from cache or shared). */
-  get renderCount(): number {
-    return this.renders;
-  }
 
   /** The cache key and frame of a request, without rendering (enough to answer a conditional GET). */
   async locate(request: ImageRequest): Promise<{ key: string; frameIndex: number; frameTimeSec: number }> {
@@ -87,24 +84,26 @@ export class ThumbnailRenderer {
       cache,
     });
 
+    // The store lookup is part of the shared work, so requests that arrive together never race
+    // between "not in the store" and "being rendered": one looks, and renders if it must.
     const shared = this.inFlight.get(key);
-    if (shared) return result(await shared, 'coalesced');
-    try {
-      return result(await this.options.store.getBytes(key), 'hit');
-    } catch (err) {
-      if (!(err instanceof BlobNotFoundError)) throw err;
-    }
-    // Checked again: another request may have started this render while we looked in the store.
-    const raced = this.inFlight.get(key);
-    if (raced) return result(await raced, 'coalesced');
-    const rendering = this.withSlot(async () => {
-      const body = await this.renderUncached({ renditionPrefix, timeline, position, source, geometry: request.geometry, format: request.format });
+    if (shared) return result((await shared).body, 'coalesced');
+    const work = (async (): Promise<{ body: Buffer; cache: ImageCacheOutcome }> => {
+      try {
+        return { body: await this.options.store.getBytes(key), cache: 'hit' };
+      } catch (err) {
+        if (!(err instanceof BlobNotFoundError)) throw err;
+      }
+      const body = await this.withSlot(() =>
+        this.renderUncached({ renditionPrefix, timeline, position, source, geometry: request.geometry, format: request.format }),
+      );
       if (await this.roomToCache(request.outputPrefix)) await this.options.store.putBytes(key, body);
-      return body;
-    });
-    this.inFlight.set(key, rendering);
+      return { body, cache: 'miss' };
+    })();
+    this.inFlight.set(key, work);
     try {
-      return result(await rendering, 'miss');
+      const { body, cache } = await work;
+      return result(body, cache);
     } finally {
       this.inFlight.delete(key);
     }
@@ -123,7 +122,7 @@ export class ThumbnailRenderer {
     let count = this.cachedCounts.get(outputPrefix);
     if (count === undefined) {
       count = (await this.options.store.list(`${outputPrefix}${IMAGES_DIR}/`)).length;
-      if (this.cachedCounts.size >= TIMELINE_CACHE_ENTRIES) this.cachedCounts.delete(this.cachedCounts.keys().next().value!);
+      if (this.cachedCounts.size >= REMEMBERED_VIDEOS) this.cachedCounts.delete(this.cachedCounts.keys().next().value!);
     }
     const room = count < (this.options.maxCachedPerVideo ?? 2000);
     this.cachedCounts.set(outputPrefix, room ? count + 1 : count);
@@ -134,7 +133,7 @@ export class ThumbnailRenderer {
     const cached = this.timelines.get(renditionPrefix);
     if (cached) return cached;
     const timeline = await readSegmentTimeline(this.options.store, renditionPrefix);
-    if (this.timelines.size >= TIMELINE_CACHE_ENTRIES) this.timelines.delete(this.timelines.keys().next().value!);
+    if (this.timelines.size >= REMEMBERED_VIDEOS) this.timelines.delete(this.timelines.keys().next().value!);
     this.timelines.set(renditionPrefix, timeline);
     return timeline;
   }
@@ -176,7 +175,6 @@ export class ThumbnailRenderer {
         outputs: [{ inputPath: segmentPath, offsetSec: job.position.offsetSec, outPath, format: job.format, filter: geometryFilter(job.geometry, job.source, focus) }],
         timeoutMs,
       });
-      this.renders++;
       return await readFile(outPath);
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => {});

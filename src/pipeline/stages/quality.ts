@@ -1,13 +1,15 @@
 /**
  * The `quality` stage: the quality report of a ready video (src/quality/): the source's own
  * measures (blur, blockiness, noise, black, frozen, interlacing, silence, clipping, loudness) and
- * every video rendition's PSNR/SSIM against the source brought through the ladder's own graph to
- * the rendition's size and rate. The report is the stage's result; the gate (config
+ * every video rendition's PSNR/SSIM (H.264 rungs `v0`…, and `av1/v0`… `vp9/v0`… when extra codec
+ * ladders were made) against the source brought through the ladder's own graph to the rendition's
+ * size and rate. The report is the stage's result; the gate (config
  * `qualityMinScore`, `qualityGateAction`) either records a low score (`flag`) or fails the stage
  * with the reason (`fail`) — never the video, which stays ready and published.
  */
 import { z } from 'zod';
 import { PermanentError } from '../../errors.js';
+import type { DistortedInput } from '../../quality/comparison-graph.js';
 import { analyzeQuality, type QualityReport } from '../../quality/quality-report.js';
 import { DETECTION } from '../../quality/quality-thresholds.js';
 import { demuxerOf, renditionDirs } from '../ladder-command.js';
@@ -37,10 +39,15 @@ export const qualityStage: VideoStage<QualityStageOptions, QualityReport> = {
     const { config, media, plan, options } = ctx;
     const sourcePath = await ctx.sourceFile();
     const compare = options.compareRenditions && media.video !== null && plan.video.length > 0;
-    const distorted = [];
+    const distorted: DistortedInput[] = [];
     if (compare) {
-      for (const name of renditionDirs(plan).video) {
-        distorted.push({ name, path: await ctx.renditionFile(name), demuxer: 'mov' });
+      const dirs = renditionDirs(plan);
+      for (const [rung, name] of dirs.video.entries()) {
+        distorted.push({ name, rung, path: await ctx.renditionFile(name), demuxer: 'mov' });
+      }
+      // AV1/VP9 copies of a rung (when made) are scored against the same reference as its H.264.
+      for (const ladder of dirs.extra) {
+        for (const { index, dir } of ladder.rungs) distorted.push({ name: dir, rung: index, path: await ctx.renditionFile(dir), demuxer: 'mov' });
       }
     }
     const report = await analyzeQuality({
