@@ -174,7 +174,7 @@ async function analyze(config: Config, file: string, options: { reference?: stri
     file,
     reference: options.reference,
     onProgress: (fraction) => {
-      if (options.json || fraction * 100 - lastPrinted < 10) return;
+      if (options.json || (fraction < 1 && fraction * 100 - lastPrinted < 10)) return;
       lastPrinted = fraction * 100;
       process.stderr.write(`analyzing ${lastPrinted.toFixed(0)}%\n`);
     },

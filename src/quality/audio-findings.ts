@@ -5,7 +5,7 @@
  * Clipping is counted as samples at or above −0.5 dBFS. A clipped waveform's flat tops sit exactly
  * at full scale only in PCM: after AAC or MP3 they ripple within a fraction of a dB of it (a tone
  * driven 20 dB into clipping and AAC-encoded has ~40 % of its samples at or above −0.5 dBFS and
- * only 0.3 % at or above −0.1 dBFS), so an exact-full-scale count would miss most real uploads. The
+ * under 1 % at or above −0.1 dBFS), so an exact-full-scale count would miss most real uploads. The
  * cost of the looser level is that a clean waveform that legitimately reaches full scale counts
  * too (a 0 dBFS sine: ~21 % of its samples) — such audio clips in any lossy encode anyway.
  */

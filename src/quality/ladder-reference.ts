@@ -70,9 +70,11 @@ export interface ReferenceGraph {
 
 /**
  * The ladder's video graph for `plan` over input number `inputIndex`, labels prefixed with
- * `prefix`. Unused outputs of the kept chains (none today) are sent to a nullsink.
+ * `prefix`. With `inputLabel`, the graph reads the video from that link instead of the input
+ * (the quality run shares one decode between this graph and the source analysis). Unused outputs
+ * of the kept chains (none today) are sent to a nullsink.
  */
-export function ladderReferenceGraph(options: { media: MediaInfo; plan: LadderPlan; inputIndex: number; prefix: string }): ReferenceGraph {
+export function ladderReferenceGraph(options: { media: MediaInfo; plan: LadderPlan; inputIndex: number; prefix: string; inputLabel?: string }): ReferenceGraph {
   const { media, plan, inputIndex, prefix } = options;
   const args = buildLadderCommand({ inputPath: '/nonexistent', media, plan, outputDir: '/nonexistent', x264Preset: 'veryfast' });
   const at = args.indexOf('-filter_complex');
@@ -97,14 +99,29 @@ export function ladderReferenceGraph(options: { media: MediaInfo; plan: LadderPl
     }
   }
 
-  const rename = (label: string) =>
-    isStreamSpecifier(label) ? `[${label.replace(/^\d+/, String(inputIndex))}]` : `[${prefix}${label}]`;
-  const consumed = new Set([...kept].flatMap((c) => c.inputs));
   const out: string[] = [];
+  // Where the graph reads its input: the file's stream, or shares of `inputLabel`.
+  const inputReads = [...kept].flatMap((c) => c.inputs.filter(isStreamSpecifier)).length;
+  const shares: string[] = [];
+  if (options.inputLabel) {
+    if (inputReads === 1) shares.push(options.inputLabel);
+    else {
+      for (let i = 0; i < inputReads; i += 1) shares.push(`[${prefix}in${i}]`);
+      out.push(`${options.inputLabel}split=${inputReads}${shares.join('')}`);
+    }
+  }
+  const rename = (label: string) => {
+    if (!isStreamSpecifier(label)) return `[${prefix}${label}]`;
+    return options.inputLabel ? shares.shift()! : `[${label.replace(/^\d+/, String(inputIndex))}]`;
+  };
+  const consumed = new Set([...kept].flatMap((c) => c.inputs));
   for (const chain of chains) {
     if (!kept.has(chain)) continue;
-    out.push(`${chain.inputs.map(rename).join('')}${chain.body}${chain.outputs.map(rename).join('')}`);
-    for (const o of chain.outputs) if (!consumed.has(o) && !rungOutputs.includes(o)) out.push(`${rename(o)}nullsink`);
+    const outputs = chain.outputs.map(rename);
+    out.push(`${chain.inputs.map(rename).join('')}${chain.body}${outputs.join('')}`);
+    chain.outputs.forEach((o, i) => {
+      if (!consumed.has(o) && !rungOutputs.includes(o)) out.push(`${outputs[i]}nullsink`);
+    });
   }
-  return { chains: out, outputs: rungOutputs.map(rename) };
+  return { chains: out, outputs: rungOutputs.map((o) => `[${prefix}${o}]`) };
 }

@@ -1,14 +1,17 @@
 /**
- * analyzeQuality: the whole quality report of a file — its own measures (source-analysis.ts),
- * optionally its renditions against a reference (rendition-comparison.ts), the issues and score
- * (quality-score.ts) and the gate. Used by the `quality` stage and by `streamforge analyze`.
+ * analyzeQuality: the whole quality report of a file — its own measures and, optionally, its
+ * renditions scored against a reference, in ONE ffmpeg run (quality-command.ts); then the issues
+ * and score (quality-score.ts) and the gate. Used by the `quality` stage and `streamforge analyze`.
  */
+import { createProgressParser } from '../media/ffmpeg-progress.js';
+import { runProcess } from '../media/ffmpeg-process.js';
 import type { MediaInfo } from '../media/media-info.js';
 import type { AudioFindings } from './audio-findings.js';
-import { type QualityIssue, findIssues, scoreOf } from './quality-score.js';
-import { type ComparedFile, compareRenditions, type DistortedInput, type RenditionScores } from './rendition-comparison.js';
-import { analyzeSource } from './source-analysis.js';
-import type { LadderPlan } from '../pipeline/ladder-types.js';
+import { type Comparison, readComparison, type RenditionScores } from './comparison-graph.js';
+import { buildQualityCommand } from './quality-command.js';
+import { findIssues, type QualityIssue, scoreOf } from './quality-score.js';
+import { DETECTION } from './quality-thresholds.js';
+import { readSourceFindings } from './source-findings.js';
 import type { VideoFindings } from './video-findings.js';
 import { detectVmaf } from './vmaf-support.js';
 
@@ -37,17 +40,18 @@ export interface QualityReport {
   /** How the renditions were compared (what the reference is). */
   reference: string | null;
   vmaf: { available: true; error: string | null } | { available: false; reason: string };
-  timings: { analysisMs: number; comparisonMs: number };
+  /** Wall time of the analysis, and the ffmpeg runs it took (1; 2 when VMAF failed and was dropped). */
+  timings: { ms: number; ffmpegRuns: number };
 }
 
 export interface AnalyzeQualityOptions {
   ffmpegPath: string;
-  /** Scratch directory for the runs' logs. */
+  /** Scratch directory for the run's logs. */
   workDir: string;
-  /** The file whose own measures are reported. */
+  /** The file whose own measures are reported (it may also be one of the compared files). */
   source: { path: string; media: MediaInfo };
   /** Renditions to score, each against the reference brought to its rung (plan.video[i]). */
-  comparison: { reference: ComparedFile & { media: MediaInfo; plan: LadderPlan }; distorted: DistortedInput[]; description: string } | null;
+  comparison: (Comparison & { description: string }) | null;
   gate: { minScore: number; action: QualityGateAction };
   sampleIntervalSec?: number;
   timeoutMs: number;
@@ -69,53 +73,60 @@ export function evaluateGate(score: number, issues: readonly QualityIssue[], gat
 }
 
 export async function analyzeQuality(options: AnalyzeQualityOptions): Promise<QualityReport> {
-  const { comparison } = options;
-  const comparing = comparison !== null && comparison.distorted.length > 0;
-  // The comparison decodes the reference and every rendition: it is the larger part when present.
-  const analysisShare = comparing ? 0.4 : 1;
-  const common = { ffmpegPath: options.ffmpegPath, workDir: options.workDir, timeoutMs: options.timeoutMs, killGraceMs: options.killGraceMs, signal: options.signal };
-
-  const analysisStarted = Date.now();
-  const source = await analyzeSource({
-    ...common,
-    inputPath: options.source.path,
-    media: options.source.media,
-    sampleIntervalSec: options.sampleIntervalSec,
-    onProgress: (f) => options.onProgress?.(f * analysisShare),
-  });
-  const analysisMs = Date.now() - analysisStarted;
+  const { source, workDir } = options;
+  const comparison = options.comparison && options.comparison.distorted.length > 0 ? options.comparison : null;
+  const sampleIntervalSec = options.sampleIntervalSec ?? DETECTION.sampleIntervalSec;
+  // The default track: the one the ladder delivers (probeMedia lists the default-flagged one first).
+  const audio = source.media.audio[0] ?? null;
+  const durationSec = Math.max(source.media.durationSec, comparison?.reference.media.durationSec ?? 0);
+  const started = Date.now();
 
   const vmafSupport = await detectVmaf({ ffmpegPath: options.ffmpegPath, signal: options.signal });
-  let renditions: RenditionScores[] = [];
-  let vmafError: string | null = null;
-  const comparisonStarted = Date.now();
-  if (comparing) {
-    const result = await compareRenditions({
-      ...common,
-      reference: comparison.reference,
-      distorted: comparison.distorted,
-      vmaf: vmafSupport,
-      onProgress: (f) => options.onProgress?.(analysisShare + f * (1 - analysisShare)),
+  const run = (withVmaf: boolean) =>
+    runProcess({
+      command: options.ffmpegPath,
+      args: buildQualityCommand({ source: { ...source, audio }, comparison, sampleIntervalSec, withVmaf }),
+      cwd: workDir,
+      timeoutMs: options.timeoutMs,
+      killGraceMs: options.killGraceMs,
+      signal: options.signal,
+      onStdoutLine: createProgressParser((p) => {
+        if (durationSec > 0) options.onProgress?.(Math.min(1, p.outTimeSec / durationSec));
+      }),
     });
-    renditions = result.renditions;
-    vmafError = result.vmafError;
+
+  let withVmaf = comparison !== null && vmafSupport.available;
+  let vmafError: string | null = null;
+  let ffmpegRuns = 1;
+  if (source.media.video || audio || comparison) {
+    try {
+      await run(withVmaf);
+    } catch (err) {
+      if (!withVmaf || options.signal?.aborted) throw err;
+      // A libvmaf without its model files fails the run: keep the rest and say why VMAF is missing.
+      vmafError = (err as Error).message;
+      withVmaf = false;
+      ffmpegRuns = 2;
+      await run(false);
+    }
   }
-  const comparisonMs = comparing ? Date.now() - comparisonStarted : 0;
   options.onProgress?.(1);
 
-  const issues = findIssues(source, renditions);
+  const findings = await readSourceFindings({ workDir, media: source.media, audio, sampleIntervalSec });
+  const renditions: RenditionScores[] = comparison ? await readComparison({ workDir, comparison, withVmaf }) : [];
+  const issues = findIssues(findings, renditions);
   const score = scoreOf(issues);
   return {
     version: QUALITY_REPORT_VERSION,
     analyzedAt: new Date().toISOString(),
-    durationSec: source.durationSec,
+    durationSec: findings.durationSec,
     score,
     issues,
     gate: evaluateGate(score, issues, options.gate),
-    source: { video: source.video, audio: source.audio },
+    source: { video: findings.video, audio: findings.audio },
     renditions,
-    reference: comparing ? comparison.description : null,
+    reference: comparison ? comparison.description : null,
     vmaf: vmafSupport.available ? { available: true, error: vmafError } : vmafSupport,
-    timings: { analysisMs, comparisonMs },
+    timings: { ms: Date.now() - started, ffmpegRuns },
   };
 }

@@ -5,8 +5,8 @@
  * linearly; the result is clamped to 0–100 and rounded. Rules: quality-thresholds.ts, docs/quality.md.
  */
 import { ISSUE_MINIMUMS, ISSUE_RULES, type IssueCode, type IssueRule } from './quality-thresholds.js';
-import type { RenditionScores } from './rendition-comparison.js';
-import type { SourceFindings } from './source-analysis.js';
+import type { RenditionScores } from './comparison-graph.js';
+import type { SourceFindings } from './source-findings.js';
 import { type Span, uncoveredSec } from './spans.js';
 
 export interface QualityIssue {

@@ -1,10 +1,11 @@
 /**
- * The one ffmpeg run that measures a source: decode once, `split` the video into a branch that sees
+ * The part of the quality run's filter graph that measures the source (quality-command.ts puts it
+ * beside the rendition comparison, over the same decode): `split` the video into a branch that sees
  * every frame (black, frozen, interlaced) and a branch that sees a frame every `sampleIntervalSec`
  * (blur, blockiness, noise: per-picture measures that change slowly and cost ~1 CPU-s per second of
  * 1080p each when run on every frame), and `asplit` the audio into silence, loudness and clipping.
  * Each branch ends in a `metadata=print` log in the scratch directory (cwd of the run), so the
- * graph needs no path escaping and the logs are parsed after ffmpeg exits (source-findings).
+ * graph needs no path escaping and the logs are parsed after ffmpeg exits (source-findings.ts).
  *
  * Noise estimator (Immerkær, "Fast Noise Variance Estimation", CVIU 1996): the luma is convolved
  * with the difference of two Laplacians [1 −2 1; −2 4 −2; 1 −2 1], which cancels image structure up
@@ -13,7 +14,6 @@
  * response offset by 128: for Gaussian noise their distance is 2 × 1.2816 × 6σ, so
  * σ ≈ (YHIGH − YLOW) / 15.38 in 8-bit code values — robust to the up-to-10 % of pixels on edges.
  */
-import type { MediaInfo } from '../media/media-info.js';
 import { DETECTION } from './quality-thresholds.js';
 
 /** Log files the graph writes, relative to the run's working directory. */
@@ -38,25 +38,32 @@ const IDET_TOTALS = [
 ].map((key) => `metadata=mode=delete:key=lavfi.idet.${key}`);
 
 export interface SourceGraphOptions {
-  media: MediaInfo;
-  /** Input stream index of the audio to measure (null: none). */
-  audioStreamIndex: number | null;
+  /** Link or stream carrying the video to measure (e.g. `[0:0]`), or null for none. */
+  videoInput: string | null;
+  /**
+   * Filters that turn autorotated frames back into coded ones (rotation.ts), when the input is
+   * decoded with autorotation for the comparison: idet must see the fields as rows.
+   */
+  unrotate: string | null;
+  /** Link or stream carrying the audio to measure (e.g. `[0:1]`), or null for none. */
+  audioInput: string | null;
+  audioSampleRate: number;
   sampleIntervalSec: number;
 }
 
 export interface SourceGraph {
-  filterComplex: string;
+  chains: string[];
   /** Output labels to map to the null muxer (they carry the run's progress). */
   outputs: string[];
 }
 
 export function buildSourceGraph(options: SourceGraphOptions): SourceGraph {
-  const { media, audioStreamIndex, sampleIntervalSec } = options;
+  const { videoInput, audioInput, sampleIntervalSec } = options;
   const chains: string[] = [];
   const outputs: string[] = [];
 
-  if (media.video) {
-    chains.push(`[0:${media.video.index}]split=2[qfull][qsampled]`);
+  if (videoInput) {
+    chains.push(`${videoInput}${options.unrotate ? `${options.unrotate},` : ''}split=2[qfull][qsampled]`);
     chains.push(
       [
         '[qfull]' +
@@ -84,11 +91,10 @@ export function buildSourceGraph(options: SourceGraphOptions): SourceGraph {
     );
   }
 
-  if (audioStreamIndex !== null) {
-    const stream = media.audio.find((a) => a.index === audioStreamIndex);
-    const windowSamples = Math.max(1, Math.round((stream?.sampleRate ?? 48000) * DETECTION.clipWindowSec));
+  if (audioInput) {
+    const windowSamples = Math.max(1, Math.round(options.audioSampleRate * DETECTION.clipWindowSec));
     const clipLevel = 10 ** (DETECTION.clipLevelDbfs / 20);
-    chains.push(`[0:${audioStreamIndex}]asplit=3[qsilence][qloudness][qclip]`);
+    chains.push(`${audioInput}asplit=3[qsilence][qloudness][qclip]`);
     chains.push(
       `[qsilence]silencedetect=n=${DETECTION.silenceDb}dB:d=${DETECTION.silenceMinSec},` +
         `ametadata=mode=print:file=${SOURCE_LOGS.silence},anullsink`,
@@ -106,5 +112,5 @@ export function buildSourceGraph(options: SourceGraphOptions): SourceGraph {
     );
     outputs.push('[qaudio]');
   }
-  return { filterComplex: chains.join(';'), outputs };
+  return { chains, outputs };
 }

@@ -129,8 +129,10 @@ export async function readVideoFindings(options: {
     noise.push({ timeSec: frame.ptsTime, value: (high - low) / NOISE_PERCENTILE_SPAN });
   });
 
-  const blackSpans = black.finish(endSec);
-  const frozenSpans = frozen.finish(endSec);
+  // blackdetect tags every black run, however short (only its log applies `d`); freezedetect and
+  // silencedetect tag a span once it is long enough. Filtering both keeps the rule in one place.
+  const blackSpans = black.finish(endSec).filter((s) => s.durationSec >= DETECTION.blackMinSec);
+  const frozenSpans = frozen.finish(endSec).filter((s) => s.durationSec >= DETECTION.freezeMinSec);
   const interlaced = mergeSpans(interlacedSpans, DETECTION.interlaceGapSec).filter((s) => s.durationSec >= DETECTION.interlaceGapSec);
   return {
     frames,

@@ -105,3 +105,13 @@ export function degradedCopy(level: 'mild' | 'degraded'): string {
   const vf = level === 'mild' ? 'scale=640:360' : 'scale=640:360,gblur=sigma=5';
   return cached(`bbb-${level}.mp4`, ['-i', DEGRADATION_REFERENCE, '-vf', vf, ...x264, '-crf', level === 'mild' ? '23' : '38', '-c:a', 'aac']);
 }
+
+/** DEGRADATION_REFERENCE at 640x360 as old-style MPEG-2 at a coarse quantiser (q 25): visible 8x8 blocks. */
+export function blockyCopy(): string {
+  return cached('bbb-mpeg2-q25.mkv', ['-i', DEGRADATION_REFERENCE, '-vf', 'scale=640:360', '-c:v', 'mpeg2video', '-q:v', '25', '-an']);
+}
+
+/** 3 s of pattern under strong temporal noise (uniform ±20, σ ≈ 11.5), kept by a high-quality encode. */
+export function noisyClip(): string {
+  return cached('noisy.mp4', ['-f', 'lavfi', '-i', `testsrc2=size=${SIZE}:rate=25:duration=3,noise=alls=20:allf=t`, ...x264, '-crf', '12']);
+}

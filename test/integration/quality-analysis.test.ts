@@ -12,10 +12,12 @@ import { analyzeFile } from '../../src/cli/analyze.js';
 import type { QualityReport } from '../../src/quality/quality-report.js';
 import {
   blackSectionClip,
+  blockyCopy,
   DEGRADATION_REFERENCE,
   degradedCopy,
   frozenSectionClip,
   interlacedClip,
+  noisyClip,
   progressiveClip,
   silentSectionClip,
   toneClip,
@@ -92,6 +94,23 @@ describe('quality analysis of a source', () => {
     expect(codes(degraded)).toContain('excessive-blur');
     expect(codes(mild)).not.toContain('excessive-blur');
     expect(degraded.score).toBeLessThan(mild.score);
+  });
+
+  it('measures blockiness: a coarse MPEG-2 copy is flagged, an ordinary x264 copy of the same frames is not', async () => {
+    const [blocky, mild] = await Promise.all([analyze(blockyCopy()), analyze(degradedCopy('mild'))]);
+    expect(blocky.source.video!.blockiness!.median).toBeGreaterThan(3 * mild.source.video!.blockiness!.median);
+    expect(codes(blocky)).toContain('compression-artifacts');
+    expect(codes(mild)).not.toContain('compression-artifacts');
+  });
+
+  it('measures noise: a noisy pattern has σ near what was added and is flagged; a clean one reads ~0', async () => {
+    const [noisy, clean] = await Promise.all([analyze(noisyClip()), analyze(blackSectionClip())]);
+    // Uniform ±20 noise has σ 11.5; the encode keeps most of it.
+    expect(noisy.source.video!.noise!.median).toBeGreaterThan(7);
+    expect(noisy.source.video!.noise!.median).toBeLessThan(14);
+    expect(codes(noisy)).toContain('noisy');
+    expect(clean.source.video!.noise!.median).toBeLessThan(1);
+    expect(codes(clean)).not.toContain('noisy');
   });
 
   it('reports a real black capture (corpus) as black over its whole length', async () => {

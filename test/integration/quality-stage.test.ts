@@ -90,3 +90,32 @@ describe('quality stage and GET /api/videos/:id/quality', () => {
     expect(res.body.error.message).toMatch(/no video/);
   });
 });
+
+describe('quality stage with an extra codec ladder', () => {
+  let vp9Server: TestServer;
+  beforeAll(async () => {
+    vp9Server = await startTestServer({ segmentSeconds: 2, extraCodecs: 'vp9' }, { stages: [qualityStage] });
+  });
+  afterAll(async () => {
+    await vp9Server?.close();
+  });
+
+  it('scores the VP9 copies of the rungs too, each against its rung’s reference', async () => {
+    const upload = await uploadFile(vp9Server.baseUrl, generatedClip({ seconds: 4, width: 640, height: 360, fps: 25 }));
+    const id = upload.body.id;
+    expect((await followEvents(vp9Server.baseUrl, id)).at(-1)?.event).toBe('ready');
+    await expect.poll(async () => {
+      const { stages } = await (await fetch(`${vp9Server.baseUrl}/api/videos/${id}/stages`)).json();
+      return stages.find((s: any) => s.name === 'quality')?.status;
+    }, { timeout: 60_000, interval: 250 }).toBe('done');
+    const report = await (await fetch(`${vp9Server.baseUrl}/api/videos/${id}/quality`)).json();
+    const names = report.renditions.map((r: any) => r.name);
+    expect(names).toEqual(['v0', 'v1', 'vp9/v0', 'vp9/v1']);
+    const byName = Object.fromEntries(report.renditions.map((r: any) => [r.name, r]));
+    expect(byName['vp9/v0']).toMatchObject({ width: byName.v0.width, height: byName.v0.height, frames: byName.v0.frames, label: byName.v0.label });
+    for (const r of report.renditions) {
+      expect(r.psnr.mean).toBeGreaterThan(33);
+      expect(r.ssim.mean).toBeGreaterThan(0.9);
+    }
+  });
+});

@@ -9,8 +9,8 @@ import { ladderReferenceGraph } from '../../src/quality/ladder-reference.js';
 import { evaluateGate } from '../../src/quality/quality-report.js';
 import { findIssues, penaltyFor, scoreOf } from '../../src/quality/quality-score.js';
 import { ISSUE_RULES } from '../../src/quality/quality-thresholds.js';
-import { comparisonArgs } from '../../src/quality/rendition-comparison.js';
-import type { SourceFindings } from '../../src/quality/source-analysis.js';
+import { buildQualityCommand } from '../../src/quality/quality-command.js';
+import type { SourceFindings } from '../../src/quality/source-findings.js';
 import { buildSourceGraph } from '../../src/quality/source-graph.js';
 import { makeSpan, mergeSpans, SpanCollector, spanFinding, uncoveredSec } from '../../src/quality/spans.js';
 import { percentile, summarize } from '../../src/quality/summary-stats.js';
@@ -85,16 +85,27 @@ describe('summaries and stats files', () => {
 
 describe('filter graphs', () => {
   it('measures video on every frame and on samples, and audio three ways, in one graph', () => {
-    const graph = buildSourceGraph({ media: media(video()), audioStreamIndex: 1, sampleIntervalSec: 0.5 });
+    const graph = buildSourceGraph({ videoInput: '[0:0]', unrotate: null, audioInput: '[0:1]', audioSampleRate: 48000, sampleIntervalSec: 0.5 });
+    const text = graph.chains.join(';');
     for (const filter of ['blackdetect', 'freezedetect', 'idet', 'blurdetect', 'blockdetect', 'convolution', 'signalstats', 'silencedetect', 'ebur128', 'aeval', 'astats']) {
-      expect(graph.filterComplex).toContain(filter);
+      expect(text).toContain(filter);
     }
-    expect(graph.filterComplex).toContain('[0:0]split=2');
-    expect(graph.filterComplex).toContain('[0:1]asplit=3');
+    expect(text).toContain('[0:0]split=2');
+    expect(text).toContain('[0:1]asplit=3');
+    // 100 ms clipping windows.
+    expect(text).toContain('asetnsamples=n=4800');
     expect(graph.outputs).toEqual(['[qvideo]', '[qaudio]']);
-    const audioOnly = buildSourceGraph({ media: media(null), audioStreamIndex: 1, sampleIntervalSec: 0.5 });
-    expect(audioOnly.filterComplex).not.toContain('idet');
+    const audioOnly = buildSourceGraph({ videoInput: null, unrotate: null, audioInput: '[0:0]', audioSampleRate: 44100, sampleIntervalSec: 0.5 });
+    expect(audioOnly.chains.join(';')).not.toContain('idet');
     expect(audioOnly.outputs).toEqual(['[qaudio]']);
+  });
+
+  it('decodes a source analysed alone once, coded orientation, plain files only', () => {
+    const m = media(video({ rotation: 90 }));
+    const args = buildQualityCommand({ source: { path: '/data/original', media: m, audio: stereo }, comparison: null, sampleIntervalSec: 0.5, withVmaf: false });
+    expect(args.filter((a) => a === '-i')).toHaveLength(1);
+    expect(args.slice(args.indexOf('-protocol_whitelist'), args.indexOf('-i') + 2)).toEqual(['-protocol_whitelist', 'file', '-f', 'mov', '-noautorotate', '-i', 'file:/data/original']);
+    expect(args[args.indexOf('-filter_complex') + 1]).not.toContain('transpose');
   });
 
   it('takes the reference from the ladder’s own graph, relabelled, one output per rung', () => {
@@ -111,20 +122,56 @@ describe('filter graphs', () => {
     for (const label of graph.outputs) expect(label).toMatch(/^\[ref_/);
   });
 
-  it('pairs each rendition with its rung, distorted first, and stays within plain files', () => {
-    const m = media(video({ displayWidth: 1280, displayHeight: 720, codedWidth: 1280, codedHeight: 720 }));
+  it('shares one decode of the source between the analysis and the reference, pairing each rendition with its rung', () => {
+    const m = media(video({ displayWidth: 720, displayHeight: 1280, codedWidth: 1280, codedHeight: 720, rotation: 90 }));
     const plan = planLadder(m, { segmentSeconds: 4, maxFps: 60 });
-    const args = comparisonArgs({
-      reference: { path: '/src/original', demuxer: 'mov', media: m, plan },
-      distorted: plan.video.map((_, i) => ({ name: `v${i}`, path: `/w/v${i}.mp4`, demuxer: 'mov' })),
+    const args = buildQualityCommand({
+      source: { path: '/src/original', media: m, audio: stereo },
+      comparison: {
+        reference: { path: '/src/original', demuxer: 'mov', media: m, plan },
+        distorted: plan.video.map((_, i) => ({ name: `v${i}`, path: `/w/v${i}.mp4`, demuxer: 'mov' })),
+      },
+      sampleIntervalSec: 0.5,
       withVmaf: false,
     });
+    // The source once (autorotated, like the ladder) plus each rendition; every input a plain file.
+    expect(args.filter((a) => a === '-i')).toHaveLength(plan.video.length + 1);
     expect(args.filter((a) => a === '-protocol_whitelist')).toHaveLength(plan.video.length + 1);
+    expect(args).not.toContain('-noautorotate');
     expect(args).toContain('file:/w/v1.mp4');
     const graph = args[args.indexOf('-filter_complex') + 1]!;
+    expect(graph).toContain('[0:0]split=2[qtap][qanalysis]');
+    expect(graph).toContain('[qanalysis]transpose=cclock,split=2[qfull][qsampled]');
+    expect(graph).toContain('[qtap]');
+    expect(graph).not.toMatch(/\[0:0\](?!split=2\[qtap\])/);
     expect(graph).toContain('[qd1a][qr1a]psnr=stats_file=psnr-1.log');
     expect(graph).toContain('[qd1b][qr1b]ssim=stats_file=ssim-1.log');
+    expect(graph).toContain('[0:1]asplit=3');
     expect(graph).not.toContain('libvmaf');
+  });
+});
+
+describe('renditions of several codecs', () => {
+  it('compares every copy of a rung (H.264, AV1, VP9) against that rung’s one reference', () => {
+    const m = media(video({ displayWidth: 1280, displayHeight: 720, codedWidth: 1280, codedHeight: 720 }));
+    const plan = planLadder(m, { segmentSeconds: 4, maxFps: 60 });
+    const args = buildQualityCommand({
+      source: { path: '/src/original', media: m, audio: null },
+      comparison: {
+        reference: { path: '/src/original', demuxer: 'mov', media: m, plan },
+        distorted: [
+          ...plan.video.map((_, i) => ({ name: `v${i}`, rung: i, path: `/w/v${i}.mp4`, demuxer: 'mov' })),
+          { name: 'vp9/v0', rung: 0, path: '/w/vp9-v0.mp4', demuxer: 'mov' },
+        ],
+      },
+      sampleIntervalSec: 0.5,
+      withVmaf: false,
+    });
+    const graph = args[args.indexOf('-filter_complex') + 1]!;
+    // Rung 0's reference is split between its H.264 and its VP9 copy; the others feed one each.
+    expect(graph).toMatch(/\[ref_o0\]split=2\[qref0_0\]\[qref0_1\]/);
+    expect(graph).toContain(`[qd${plan.video.length}a][qr${plan.video.length}a]psnr`);
+    expect(graph).not.toContain('[ref_o1]split');
   });
 });
 

@@ -7,12 +7,14 @@
  * `qualityMinScore`, `qualityGateAction`) either records a low score (`flag`) or fails the stage
  * with the reason (`fail`) — never the video, which stays ready and published.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { PermanentError } from '../../errors.js';
 import type { DistortedInput } from '../../quality/comparison-graph.js';
 import { analyzeQuality, type QualityReport } from '../../quality/quality-report.js';
 import { DETECTION } from '../../quality/quality-thresholds.js';
 import { demuxerOf, renditionDirs } from '../ladder-command.js';
+import { assembleRendition } from './published-rendition.js';
 import type { VideoStage } from './video-stage.js';
 
 export const QUALITY_STAGE = 'quality';
@@ -46,8 +48,18 @@ export const qualityStage: VideoStage<QualityStageOptions, QualityReport> = {
         distorted.push({ name, rung, path: await ctx.renditionFile(name), demuxer: 'mov' });
       }
       // AV1/VP9 copies of a rung (when made) are scored against the same reference as its H.264.
+      // Assembled here under a flat file name: ctx.renditionFile names its scratch file after the
+      // rendition, and `av1/v0` has a slash in it.
       for (const ladder of dirs.extra) {
-        for (const { index, dir } of ladder.rungs) distorted.push({ name: dir, rung: index, path: await ctx.renditionFile(dir), demuxer: 'mov' });
+        for (const { index, dir } of ladder.rungs) {
+          const file = await assembleRendition({
+            store: ctx.store,
+            keyPrefix: `videos/${ctx.videoId}/${ctx.version}/`,
+            rendition: dir,
+            outPath: path.join(ctx.workDir, `rendition-${dir.replaceAll('/', '-')}.mp4`),
+          });
+          distorted.push({ name: dir, rung: index, path: file, demuxer: 'mov' });
+        }
       }
     }
     const report = await analyzeQuality({

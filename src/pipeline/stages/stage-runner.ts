@@ -134,7 +134,7 @@ export function createStageHandler(deps: StageDeps) {
         signal: ctx.signal,
         sourceFile: () => localSourceFile(store, video.source_key, workDir),
         renditionFile: (rendition) =>
-          assembleRendition({ store, keyPrefix: video.output_prefix!, rendition, outPath: path.join(workDir, `rendition-${rendition}.mp4`) }),
+          assembleRendition({ store, keyPrefix: video.output_prefix!, rendition, outPath: path.join(workDir, `rendition-${rendition.replaceAll('/', '-')}.mp4`) }),
         progress: (percent) => {
           // Stored at most once a second: progress is for people looking at it.
           if (Date.now() - lastProgress < 1000) return;

@@ -19,7 +19,7 @@ export interface StageContext<O> {
   videoId: string;
   /** The output version the stage works on (e.g. `lq3x9a…`). */
   version: string;
-  /** `videos/<id>/<version>/`: where the video's outputs are published; a stage adds under `<name>/`. */
+  /** `videos/<id>/<version>/<stage>/<runId>/`: where this run publishes its files (served under /stream/). */
   keyPrefix: string;
   /** Empty scratch directory of this run, removed afterwards. */
   workDir: string;
