@@ -3,28 +3,11 @@
  * and the corpus) once per machine and cached under test-artifacts/generated/ by name. Each maker
  * says where its defect is, so tests can assert the report finds it there.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
-import path from 'node:path';
-import { corpusFile, repoRoot } from './media.js';
+import { cachedFfmpegOutput, corpusFile } from './media.js';
 
-const generatedDir = path.join(repoRoot, 'test-artifacts', 'generated');
-
-/** Runs `ffmpeg -v error -y ARGS OUT` into a cached file (race-free across test workers, like generatedClip). */
+/** A cached ffmpeg output named for the quality tests. */
 function cached(name: string, args: string[]): string {
-  mkdirSync(generatedDir, { recursive: true });
-  const file = path.join(generatedDir, `quality-${name}`);
-  if (existsSync(file)) return file;
-  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp${path.extname(file)}`;
-  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, tmp]);
-  try {
-    linkSync(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return file;
+  return cachedFfmpegOutput(`quality-${name}`, args);
 }
 
 const x264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'];

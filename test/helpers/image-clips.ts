@@ -3,10 +3,7 @@
  * 20 s 640×360 clip whose spans are known to be good or bad thumbnail material, with one stretch of
  * fast cuts for the preview clip to find. Spans are in seconds from the first frame.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
-import path from 'node:path';
-import { repoRoot } from './media.js';
+import { cachedFfmpegOutput } from './media.js';
 
 export const TRAP_CLIP_SECONDS = 20;
 
@@ -25,11 +22,6 @@ export const TRAP_ACTIVE_SPAN = { from: 12, to: 16 };
 const ACTIVE_SHOTS = ['testsrc', 'rgbtestsrc', 'yuvtestsrc', 'smptebars', 'pal75bars', 'testsrc2', 'pal100bars', 'smptehdbars', 'mandelbrot', 'rgbtestsrc'];
 
 export function thumbnailTrapClip(): string {
-  const dir = path.join(repoRoot, 'test-artifacts', 'generated');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'image-trap-v2-20s-640x360-25.mp4');
-  if (existsSync(file)) return file;
-  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mp4`;
   const size = 's=640x360:r=25';
   const sources = [
     `color=black:${size}:d=2`,
@@ -45,7 +37,7 @@ export function thumbnailTrapClip(): string {
     // 16–20: sharp, moving, no cuts.
     `testsrc2=${size},trim=duration=4`,
   ];
-  const args = ['-v', 'error', '-y'];
+  const args: string[] = [];
   for (const source of sources) args.push('-f', 'lavfi', '-i', source);
   args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${TRAP_CLIP_SECONDS}`);
   const inputs = sources.map((_, i) => `[${i}:v]setsar=1,format=yuv420p[s${i}]`).join(';');
@@ -53,15 +45,7 @@ export function thumbnailTrapClip(): string {
   args.push(
     '-filter_complex', `${inputs};${concat}`,
     '-map', '[v]', '-map', `${sources.length}:a`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', tmp,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
   );
-  execFileSync('ffmpeg', args);
-  try {
-    linkSync(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return file;
+  return cachedFfmpegOutput('image-trap-v2-20s-640x360-25.mp4', args);
 }

@@ -14,27 +14,17 @@ export function corpusFile(name: string): string {
 const generatedDir = path.join(repoRoot, 'test-artifacts', 'generated');
 
 /**
- * A synthetic clip made once per machine and reused: `seconds` of moving test pattern with a
- * tone, at the given size and rate. Cached by its parameters.
+ * `ffmpeg -v error -y ARGS OUT` into test-artifacts/generated/NAME, made once per machine and reused.
+ * Test files run in parallel workers and may make the same file at once: each writes its own temp
+ * file, and link() — which never replaces an existing file — publishes the first, so a reader that
+ * already opened it keeps a stable file.
  */
-export function generatedClip(options: { seconds: number; width: number; height: number; fps: number; audio?: boolean }): string {
-  const { seconds, width, height, fps, audio = true } = options;
+export function cachedFfmpegOutput(name: string, args: string[]): string {
   mkdirSync(generatedDir, { recursive: true });
-  const file = path.join(generatedDir, `clip-${seconds}s-${width}x${height}-${fps}${audio ? '' : '-noaudio'}.mp4`);
+  const file = path.join(generatedDir, name);
   if (existsSync(file)) return file;
-  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mp4`;
-  const args = [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
-    ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []),
-    '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
-    ...(audio ? ['-c:a', 'aac', '-shortest'] : []),
-    tmp,
-  ];
-  execFileSync('ffmpeg', args);
-  // Test files run in parallel workers and may make the same clip at once. link() never replaces
-  // an existing file, so a reader that already opened the first copy keeps a stable file.
+  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp${path.extname(file)}`;
+  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, tmp]);
   try {
     linkSync(tmp, file);
   } catch (err) {
@@ -43,4 +33,19 @@ export function generatedClip(options: { seconds: number; width: number; height:
     unlinkSync(tmp);
   }
   return file;
+}
+
+/**
+ * A synthetic clip made once per machine and reused: `seconds` of moving test pattern with a
+ * tone, at the given size and rate. Cached by its parameters.
+ */
+export function generatedClip(options: { seconds: number; width: number; height: number; fps: number; audio?: boolean }): string {
+  const { seconds, width, height, fps, audio = true } = options;
+  return cachedFfmpegOutput(`clip-${seconds}s-${width}x${height}-${fps}${audio ? '' : '-noaudio'}.mp4`, [
+    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
+    ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []),
+    '-t', String(seconds),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+    ...(audio ? ['-c:a', 'aac', '-shortest'] : []),
+  ]);
 }
