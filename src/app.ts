@@ -3,11 +3,12 @@
  * records, origin and (in embedded mode) the job worker. Everything is created here and passed
  * down — no module keeps global state — so tests and the CLI build as many as they need.
  */
-import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
+import { createMediaRedirect } from './delivery/media-redirect.js';
 import { createOrigin, type Origin } from './delivery/origin.js';
+import { detectH264Encoder, type H264Encoder, SOFTWARE_H264 } from './media/encoders.js';
 import { createProcessVideoHandler, PROCESS_VIDEO_JOB } from './pipeline/process-video.js';
 import { STAGES } from './pipeline/stages/stage-registry.js';
 import { createStageHandler, STAGE_JOB, type StageDeps } from './pipeline/stages/stage-runner.js';
@@ -15,7 +16,7 @@ import type { Queue } from './queue/queue.js';
 import { SqlQueue } from './queue/sql-queue.js';
 import { Worker } from './queue/worker.js';
 import type { BlobStore } from './storage/blob-store.js';
-import { LocalBlobStore } from './storage/local-blob-store.js';
+import { openBlobStore } from './storage/open-blob-store.js';
 import { LocalVideoEventBus, type VideoEventBus } from './videos/video-events.js';
 import { StageRepository } from './videos/stage-repository.js';
 import { VideoRepository } from './videos/video-repository.js';
@@ -52,9 +53,10 @@ export interface CreateAppContextOptions {
 export async function createAppContext(options: CreateAppContextOptions): Promise<AppContext> {
   const { config } = options;
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // The store first: a wrong bucket or credentials should stop start-up before any migration runs.
+  const store = await openBlobStore({ config, logger: logger.child({ component: 'storage' }) });
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
-  const store = new LocalBlobStore({ root: path.join(config.dataDir, 'blobs') });
   const queue = new SqlQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: config.jobMaxAttempts });
   const videos = new VideoRepository({ db: database.db, dialect: database.dialect });
   const stageRecords = new StageRepository(database.db);
@@ -65,13 +67,18 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
     cacheBytes: config.segmentCacheBytes,
     cacheMaxFileBytes: config.segmentCacheMaxFileBytes,
     corsOrigin: config.corsOrigin,
+    redirectMedia:
+      config.s3Delivery === 'redirect' && store.signedUrl !== undefined
+        ? createMediaRedirect({ signer: { signedUrl: store.signedUrl.bind(store) }, expiresInSeconds: config.s3PresignExpiresSeconds })
+        : undefined,
     logger: logger.child({ component: 'origin' }),
   });
   const runWorker = options.runWorker ?? config.embeddedWorker;
-  const worker = runWorker && config.workerConcurrency > 0
+  const h264Encoder = runWorker && config.workerConcurrency > 0 ? await chooseH264Encoder(config, logger) : null;
+  const worker = h264Encoder
     ? new Worker({
         queue,
-        handlers: { [PROCESS_VIDEO_JOB]: createProcessVideoHandler({ config, store, videos, events, logger, stageDeps }) },
+        handlers: { [PROCESS_VIDEO_JOB]: createProcessVideoHandler({ config, store, videos, events, logger, stageDeps, h264Encoder }) },
         concurrency: config.workerConcurrency,
         leaseMs: config.jobLeaseMs,
         backoffMs: config.jobBackoffMs,
@@ -93,6 +100,23 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   return { config, logger, database, store, queue, videos, stageRecords, stageDeps, events, origin, worker, stageWorker, reconciler };
 }
 
+/**
+ * The H.264 encoder of this worker: libx264 unless STREAMFORGE_HW_ENCODER asks for hardware, which
+ * is then tried for real (a tenth of a second of video) and used only if it encodes. What was tried
+ * and why each candidate was or was not used is logged either way.
+ */
+async function chooseH264Encoder(config: Config, logger: Logger): Promise<H264Encoder> {
+  if (config.hwEncoder === 'none') return SOFTWARE_H264;
+  const { encoder, tried } = await detectH264Encoder({ ffmpegPath: config.ffmpegPath, setting: config.hwEncoder }).catch((err: unknown) => {
+    // No usable ffmpeg at all is reported by the start-up check (ffmpeg-check.ts); here: fall back.
+    logger.warn({ err: (err as Error).message }, 'hardware encoder detection failed');
+    return { encoder: SOFTWARE_H264, tried: [] };
+  });
+  const level = config.hwEncoder !== 'auto' && encoder.hardware === null ? 'warn' : 'info';
+  logger[level]({ setting: config.hwEncoder, encoder: encoder.name, tried }, encoder.hardware ? 'using a hardware H.264 encoder' : 'no hardware H.264 encoder usable: using libx264');
+  return encoder;
+}
+
 /** Starts background work: the reconciler sweep and the worker. */
 export async function startBackground(ctx: AppContext): Promise<void> {
   await ctx.reconciler.start();
@@ -105,4 +129,5 @@ export async function closeAppContext(ctx: AppContext, options: { graceMs?: numb
   const graceMs = options.graceMs ?? 10_000;
   await Promise.all([ctx.worker?.stop({ graceMs }), ctx.stageWorker?.stop({ graceMs })]);
   await ctx.database.close();
+  await ctx.store.close?.();
 }

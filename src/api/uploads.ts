@@ -20,7 +20,7 @@ import { InsufficientStorageError, NotFoundError } from '../errors.js';
 import { ID_PATTERN, newId } from '../ids.js';
 import { assertFreeSpace } from '../storage/free-space.js';
 import { UploadAcceptance, VIDEO_ID_METADATA_KEY } from '../videos/upload-acceptance.js';
-import { titleSchema } from '../videos/video-intake.js';
+import { parseExtraCodecs, titleSchema } from '../videos/video-intake.js';
 import {
   CHECKSUM_ALGORITHM_HEADER,
   CHECKSUM_ALGORITHMS,
@@ -140,7 +140,10 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
   });
 }
 
-/** Upload-Metadata is display text only: `filename` and `title`; our reserved key is dropped. */
+/**
+ * Upload-Metadata: display text (`filename`, `title`) and the processing option `extraCodecs`
+ * (av1,vp9 | none); our reserved key is dropped.
+ */
 function validatedMetadata(upload: Upload): Record<string, string | null> {
   if (upload.size === 0) throw { status_code: 400, body: 'the uploaded file is empty\n' };
   const { [VIDEO_ID_METADATA_KEY]: _reserved, ...metadata } = upload.metadata ?? {};
@@ -151,6 +154,11 @@ function validatedMetadata(upload: Upload): Record<string, string | null> {
   }
   if (metadata.filename != null && metadata.filename.length > 255) {
     throw { status_code: 400, body: 'filename: at most 255 characters\n' };
+  }
+  if (metadata.extraCodecs != null) {
+    const parsed = parseExtraCodecs(metadata.extraCodecs);
+    if ('error' in parsed) throw { status_code: 400, body: `${parsed.error}\n` };
+    metadata.extraCodecs = parsed.codecs.join(',') || 'none';
   }
   return metadata;
 }

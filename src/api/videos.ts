@@ -1,5 +1,6 @@
 /**
- * The videos resource: upload (multipart, streamed straight into the blob store), read, list
+ * The videos resource: upload (multipart, streamed straight into the blob store; optional fields
+ * `title` and `extraCodecs`), read, list
  * (filter, search, sort), edit details, delete, follow processing over Server-Sent Events, and find
  * the storyboard (redirects to the published VTT/JSON, for automation that knows only the video id).
  */
@@ -11,7 +12,8 @@ import type { LadderPlan } from '../pipeline/ladder-types.js';
 import { videoKeyPrefix } from '../pipeline/process-video.js';
 import { assertFreeSpace } from '../storage/free-space.js';
 import { describeDetailsProblems, videoDetailsSchema } from '../videos/video-details.js';
-import { acceptVideo, titleFromFileName, titleSchema } from '../videos/video-intake.js';
+import { acceptVideo, parseExtraCodecs, titleFromFileName, titleSchema } from '../videos/video-intake.js';
+import type { ExtraVideoCodec } from '../pipeline/ladder-types.js';
 import { publishedExtras, streamPath, toVideoJson, VIDEO_SORTS, type VideoSearch } from '../videos/video-repository.js';
 import { streamVideoEvents } from './video-events-stream.js';
 
@@ -34,6 +36,7 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
     const id = newId();
     const sourceKey = `originals/${id}`;
     let title: string | undefined;
+    let extraCodecs: ExtraVideoCodec[] | undefined;
     let fileName: string | undefined;
     let bytes = -1;
     try {
@@ -49,6 +52,10 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
           const parsed = titleSchema.safeParse(part.value);
           if (!parsed.success) throw new BadRequestError('title: 1 to 200 characters');
           title = parsed.data;
+        } else if (part.fieldname === 'extraCodecs') {
+          const parsed = parseExtraCodecs(String(part.value));
+          if ('error' in parsed) throw new BadRequestError(parsed.error);
+          extraCodecs = parsed.codecs;
         }
       }
     } catch (err) {
@@ -68,6 +75,7 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
       sourceBytes: bytes,
       sourceName: fileName ?? null,
       title: title ?? titleFromFileName(fileName),
+      extraCodecs,
     });
     return reply.code(201).header('Location', `/api/videos/${id}`).send(toVideoJson(row));
   });

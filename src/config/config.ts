@@ -6,9 +6,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { EXTRA_VIDEO_CODECS } from '../pipeline/ladder-types.js';
+import { parseStorageUrl, StorageUrlError } from '../storage/storage-url.js';
 
 const bytes = z.coerce.number().int().positive();
 const ms = z.coerce.number().int().positive();
+const MiB = 1024 ** 2;
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((v) => v === true || v === 'true' || v === '1');
+/** `av1,vp9` (env) or ["av1","vp9"] (file); '' or 'none' for none. */
+const codecList = z
+  .union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'none'))
+  .pipe(z.array(z.enum(EXTRA_VIDEO_CODECS)));
 
 export const configSchema = z.object({
   /** TCP port of the HTTP server. */
@@ -22,6 +34,35 @@ export const configSchema = z.object({
     .string()
     .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')
     .optional(),
+  /** Where blobs live: `file:` (<dataDir>/blobs), `file:PATH`, or `s3://bucket[/prefix]` (src/storage/storage-url.ts). */
+  storageUrl: z
+    .string()
+    .default('file:')
+    .superRefine((url, ctx) => {
+      try {
+        parseStorageUrl(url);
+      } catch (err) {
+        if (!(err instanceof StorageUrlError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    }),
+  /** S3 API endpoint, for S3-compatible servers (MinIO, Ceph, R2…); default: AWS for the region. */
+  s3Endpoint: httpUrl.optional(),
+  /** Endpoint in the presigned URLs browsers follow in redirect delivery; default s3Endpoint. */
+  s3PublicEndpoint: httpUrl.optional(),
+  /** Default: the SDK's chain (AWS_REGION, ~/.aws/config), or us-east-1 with a custom endpoint. */
+  s3Region: z.string().min(1).optional(),
+  /** Static credentials; both or neither. Without them the SDK's default chain is used (AWS_* variables, profiles, instance roles). */
+  s3AccessKeyId: z.string().min(1).optional(),
+  s3SecretAccessKey: z.string().min(1).optional(),
+  /** Path-style URLs (`endpoint/bucket/key`); default: on with a custom endpoint, off for AWS. */
+  s3ForcePathStyle: flag.optional(),
+  /** Multipart part size; objects up to it go up in one PUT. S3 allows 5 MiB to 5 GiB. */
+  s3PartSizeBytes: z.coerce.number().int().min(5 * MiB).max(5 * 1024 * MiB).default(16 * MiB),
+  /** How /stream/ serves media from S3: `proxy` (through this process) or `redirect` (302 to a presigned URL). */
+  s3Delivery: z.enum(['proxy', 'redirect']).default('proxy'),
+  /** Lifetime of the presigned URLs of redirect delivery. */
+  s3PresignExpiresSeconds: z.coerce.number().int().min(60).max(7 * 24 * 60 * 60).default(3600),
   /** Largest accepted upload, in bytes (default 10 GiB). */
   maxUploadBytes: bytes.default(10 * 1024 ** 3),
   /**
@@ -41,15 +82,28 @@ export const configSchema = z.object({
   x264Preset: z
     .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
     .default('veryfast'),
+  /** Normalise every audio track's loudness (two-pass loudnorm, docs/ladder.md) … */
+  loudnessNormalise: flag.default(true),
+  /** … to this integrated loudness (LUFS; streaming services use about −14, EBU R128 broadcast −23) … */
+  loudnessTargetLufs: z.coerce.number().min(-70).max(-5).default(-14),
+  /** … with true peaks at most this (dBTP) … */
+  loudnessTruePeakDbtp: z.coerce.number().min(-9).max(0).default(-1),
+  /** … and this loudness range target (LU): a track whose range is wider is compressed to it. */
+  loudnessRangeLu: z.coerce.number().min(1).max(50).default(11),
+  /** Extra codec ladders for every video, beside H.264 (off by default; per video: upload field `extraCodecs`). */
+  extraCodecs: codecList.default([]),
+  /** SVT-AV1 preset of the AV1 ladder: 0 (slowest, best) … 13 (fastest). */
+  av1Preset: z.coerce.number().int().min(0).max(13).default(10),
+  /** libvpx-vp9 cpu-used of the VP9 ladder: 0 (slowest, best) … 8 (fastest); 5 and up use the realtime deadline. */
+  vp9Speed: z.coerce.number().int().min(0).max(8).default(6),
+  /** H.264 encoder: libx264 (`none`), or a hardware one tried at start-up with fallback to libx264. */
+  hwEncoder: z.enum(['none', 'auto', 'nvenc', 'qsv', 'vaapi']).default('none'),
   /** Jobs one worker runs at once. */
   workerConcurrency: z.coerce.number().int().min(0).max(64).default(1),
   /** Enrichment stage jobs (thumbnails, previews, quality…) run at once, beside the ladder jobs. */
   stageConcurrency: z.coerce.number().int().min(0).max(64).default(1),
   /** Run the job worker inside `serve` (embedded mode). */
-  embeddedWorker: z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-    .transform((v) => v === true || v === 'true' || v === '1')
-    .default(true),
+  embeddedWorker: flag.default(true),
   /** How long a leased job stays owned without a heartbeat before another worker may take it. */
   jobLeaseMs: ms.default(30_000),
   /** Attempts before a job that keeps failing for transient reasons is failed for good. */
@@ -73,6 +127,14 @@ export const configSchema = z.object({
   qualityMinScore: z.coerce.number().min(0).max(100).default(50),
   /** … which records it (`flag`) or fails the quality stage with the reason (`fail`); the video stays ready. */
   qualityGateAction: z.enum(['flag', 'fail']).default('flag'),
+}).superRefine((config, ctx) => {
+  if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
+    const missing = config.s3AccessKeyId === undefined ? 's3AccessKeyId' : 's3SecretAccessKey';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'set both S3 credentials or neither (then the AWS SDK finds them)' });
+  }
+  if (config.s3Delivery === 'redirect' && !config.storageUrl.startsWith('s3://')) {
+    ctx.addIssue({ code: 'custom', path: ['s3Delivery'], message: 'redirect delivery needs S3 storage (STORAGE_URL=s3://…)' });
+  }
 });
 
 export type Config = z.output<typeof configSchema> & { databaseUrl: string };
@@ -83,6 +145,16 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   host: 'HOST',
   dataDir: 'STREAMFORGE_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
+  storageUrl: 'STORAGE_URL',
+  s3Endpoint: 'STREAMFORGE_S3_ENDPOINT',
+  s3PublicEndpoint: 'STREAMFORGE_S3_PUBLIC_ENDPOINT',
+  s3Region: 'STREAMFORGE_S3_REGION',
+  s3AccessKeyId: 'STREAMFORGE_S3_ACCESS_KEY_ID',
+  s3SecretAccessKey: 'STREAMFORGE_S3_SECRET_ACCESS_KEY',
+  s3ForcePathStyle: 'STREAMFORGE_S3_FORCE_PATH_STYLE',
+  s3PartSizeBytes: 'STREAMFORGE_S3_PART_SIZE_BYTES',
+  s3Delivery: 'STREAMFORGE_S3_DELIVERY',
+  s3PresignExpiresSeconds: 'STREAMFORGE_S3_PRESIGN_EXPIRES_SECONDS',
   maxUploadBytes: 'STREAMFORGE_MAX_UPLOAD_BYTES',
   minFreeBytes: 'STREAMFORGE_MIN_FREE_BYTES',
   uploadExpiryMs: 'STREAMFORGE_UPLOAD_EXPIRY_MS',
@@ -90,6 +162,14 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   segmentSeconds: 'STREAMFORGE_SEGMENT_SECONDS',
   maxFps: 'STREAMFORGE_MAX_FPS',
   x264Preset: 'STREAMFORGE_X264_PRESET',
+  loudnessNormalise: 'STREAMFORGE_LOUDNESS_NORMALISE',
+  loudnessTargetLufs: 'STREAMFORGE_LOUDNESS_TARGET_LUFS',
+  loudnessTruePeakDbtp: 'STREAMFORGE_LOUDNESS_TRUE_PEAK_DBTP',
+  loudnessRangeLu: 'STREAMFORGE_LOUDNESS_RANGE_LU',
+  extraCodecs: 'STREAMFORGE_EXTRA_CODECS',
+  av1Preset: 'STREAMFORGE_AV1_PRESET',
+  vp9Speed: 'STREAMFORGE_VP9_SPEED',
+  hwEncoder: 'STREAMFORGE_HW_ENCODER',
   workerConcurrency: 'STREAMFORGE_WORKER_CONCURRENCY',
   stageConcurrency: 'STREAMFORGE_STAGE_CONCURRENCY',
   embeddedWorker: 'STREAMFORGE_EMBEDDED_WORKER',

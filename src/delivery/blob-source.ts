@@ -16,6 +16,8 @@ import { BlobNotFoundError, InvalidBlobKeyError, type BlobRange, type BlobStore 
 export interface OpenedBlob {
   size: number;
   mtimeMs: number;
+  /** Hex SHA-256 of the content, when the store keeps one (S3). */
+  sha256?: string | undefined;
   /** The whole content, present when the blob is at most `maxBufferBytes` long. */
   body: Buffer | undefined;
   /** A stream of the content or of one inclusive range; call at most once, or `close()` instead. */
@@ -38,6 +40,9 @@ export interface OpenBlobOptions {
 const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
 
 const NOT_THERE_CODES = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP', 'EISDIR']);
+
+/** Stat-and-read rounds of a remote blob before serving what the last one gave. */
+const REMOTE_OPEN_ATTEMPTS = 3;
 
 export async function openBlob(options: OpenBlobOptions): Promise<OpenedBlob | null> {
   const { store } = options;
@@ -111,16 +116,23 @@ async function readWhole(handle: FileHandle, size: number): Promise<Buffer> {
 async function openRemoteBlob(options: OpenBlobOptions): Promise<OpenedBlob | null> {
   const { store, key } = options;
   try {
-    const stat = await store.stat(key);
-    if (stat === null) return null;
-    const body = stat.size <= options.maxBufferBytes ? await store.getBytes(key) : undefined;
-    return {
-      size: body?.length ?? stat.size,
-      mtimeMs: stat.mtimeMs,
-      body,
-      stream: (range) => store.createReadStream(key, range),
-      close: () => undefined,
-    };
+    for (let attempt = 1; ; attempt++) {
+      const stat = await store.stat(key);
+      if (stat === null) return null;
+      const body = stat.size <= options.maxBufferBytes ? await store.getBytes(key) : undefined;
+      // The stat and the read are two requests: a manifest rewritten in between (while its video
+      // processes) gives bytes the stat does not describe. Look again, so the validators fit.
+      const consistent = body === undefined || body.length === stat.size;
+      if (!consistent && attempt < REMOTE_OPEN_ATTEMPTS) continue;
+      return {
+        size: body?.length ?? stat.size,
+        mtimeMs: stat.mtimeMs,
+        sha256: consistent ? stat.sha256 : undefined,
+        body,
+        stream: (range) => store.createReadStream(key, range),
+        close: () => undefined,
+      };
+    }
   } catch (err) {
     if (err instanceof BlobNotFoundError || err instanceof InvalidBlobKeyError) return null;
     throw err;

@@ -8,11 +8,16 @@
  * share one read. Files above `cacheMaxFileBytes` are streamed with large reads and never cached.
  * Media and images are immutable once written; manifests and documents are re-checked on disk at most
  * every `revalidateAfterMs` (see cache-policy.ts).
+ *
+ * A store without local files (S3) is proxied through the same cache, or, with `redirectMedia`, media
+ * files are answered with a 302 to the store (media-redirect.ts) and only manifests and documents
+ * pass through here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlobStore } from '../storage/blob-store.js';
 import { openBlob, type OpenedBlob } from './blob-source.js';
 import { assetKindOf, DEFAULT_REVALIDATE_AFTER_MS } from './cache-policy.js';
+import type { MediaRedirect } from './media-redirect.js';
 import { respondFromMemory, respondFromStream } from './respond.js';
 import { SegmentCache } from './segment-cache.js';
 import { buildServedFile, type ServedFile } from './served-file.js';
@@ -40,6 +45,8 @@ export interface OriginOptions {
   revalidateAfterMs?: number;
   /** Read size when streaming a file too large for the cache; default 1 MiB. */
   streamHighWaterMark?: number;
+  /** Answer media files with a redirect to the store instead of their bytes (config `s3Delivery`). */
+  redirectMedia?: MediaRedirect;
   logger?: OriginLogger;
 }
 
@@ -76,7 +83,7 @@ export function createOrigin(options: OriginOptions): Origin {
   const keyPrefix = options.keyPrefix ?? 'videos/';
   if (!urlPrefix.startsWith('/') || !urlPrefix.endsWith('/')) throw new TypeError('urlPrefix must start and end with "/"');
   if (keyPrefix !== '' && !keyPrefix.endsWith('/')) throw new TypeError('keyPrefix must end with "/"');
-  const { store, corsOrigin, logger } = options;
+  const { store, corsOrigin, redirectMedia, logger } = options;
   const maxFileBytes = Math.min(options.cacheMaxFileBytes, options.cacheBytes);
   const revalidateAfterMs = options.revalidateAfterMs ?? DEFAULT_REVALIDATE_AFTER_MS;
   const streamHighWaterMark = options.streamHighWaterMark ?? 1024 * 1024;
@@ -94,6 +101,8 @@ export function createOrigin(options: OriginOptions): Origin {
   ];
   const commonHeaders = ['Accept-Ranges', 'bytes', 'X-Content-Type-Options', 'nosniff', ...corsHeaders];
   const errorHeaders = ['X-Content-Type-Options', 'nosniff', ...corsHeaders, 'Cache-Control', 'no-store'];
+  // A cross-origin player follows a redirect only if the redirect itself passes CORS.
+  const redirectHeaders = ['X-Content-Type-Options', 'nosniff', ...corsHeaders];
   const plainText = ['Content-Type', 'text/plain; charset=utf-8'];
   const notFoundHeaders = [...plainText, 'Content-Length', String(NOT_FOUND_BODY.length), ...errorHeaders];
   const notAllowedHeaders = [...plainText, 'Content-Length', String(NOT_ALLOWED_BODY.length), 'Allow', ALLOWED_METHODS, ...errorHeaders];
@@ -132,8 +141,12 @@ export function createOrigin(options: OriginOptions): Origin {
       respondFromMemory(req, res, cached, cached.body!, errorHeaders);
       return;
     }
-    misses++;
     const target = resolveStreamPath(urlPath, { urlPrefix, keyPrefix });
+    if (redirectMedia !== undefined && target !== null && assetKindOf(target.extension) === 'media') {
+      redirectMedia.respond(res, target, redirectHeaders).catch((err: unknown) => fail(res, target.key, err));
+      return;
+    }
+    misses++;
     if (target === null) {
       sendNotFound(res);
       return;
@@ -188,6 +201,7 @@ export function createOrigin(options: OriginOptions): Origin {
         contentType: target.contentType,
         size: blob.size,
         mtimeMs: blob.mtimeMs,
+        sha256: blob.sha256,
         body: blob.body,
         commonHeaders,
         revalidateAfterMs,

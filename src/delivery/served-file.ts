@@ -32,6 +32,8 @@ export interface BuildServedFileOptions {
   contentType: string;
   size: number;
   mtimeMs: number;
+  /** Hex SHA-256 of the content when the store keeps one: the ETag is then made from it. */
+  sha256?: string | undefined;
   body: Buffer | undefined;
   /** Headers every stream response carries (CORS, nosniff, Accept-Ranges). */
   commonHeaders: readonly string[];
@@ -41,7 +43,7 @@ export interface BuildServedFileOptions {
 
 export function buildServedFile(options: BuildServedFileOptions): ServedFile {
   const { body, size } = options;
-  const validators = validatorsOf({ size, mtimeMs: options.mtimeMs });
+  const validators = validatorsOf({ size, mtimeMs: options.mtimeMs, sha256: options.sha256 });
   const cacheControl = cacheControlFor(options.kind, options.extension, body);
   const notModifiedHeaders = [
     'Cache-Control', cacheControl,

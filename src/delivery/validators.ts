@@ -4,8 +4,9 @@
  *
  * The ETag is strong and built like nginx's from the modification time and the size, but with
  * millisecond precision (nginx uses seconds), so two same-sized writes of a manifest within one second
- * still get different tags. If-Match and If-Unmodified-Since are not evaluated: they guard writes, and
- * the origin only reads.
+ * still get different tags. Stores that keep a SHA-256 of each object (S3, whose modification times
+ * have whole seconds only) give the tag from the content instead. If-Match and If-Unmodified-Since
+ * are not evaluated: they guard writes, and the origin only reads.
  */
 export interface Validators {
   /** Strong entity tag, quotes included: `"18c2f3a1b20-9a3c0"`. */
@@ -16,10 +17,11 @@ export interface Validators {
   lastModifiedSeconds: number;
 }
 
-export function validatorsOf(stat: { size: number; mtimeMs: number }): Validators {
+export function validatorsOf(stat: { size: number; mtimeMs: number; sha256?: string | undefined }): Validators {
   const mtimeMs = Math.floor(stat.mtimeMs);
   return {
-    etag: `"${mtimeMs.toString(16)}-${stat.size.toString(16)}"`,
+    // 128 bits of the content hash identify a version as well as all 256 do.
+    etag: stat.sha256 !== undefined ? `"${stat.sha256.slice(0, 32)}"` : `"${mtimeMs.toString(16)}-${stat.size.toString(16)}"`,
     lastModified: new Date(mtimeMs).toUTCString(),
     lastModifiedSeconds: Math.floor(mtimeMs / 1000),
   };

@@ -14,6 +14,8 @@ export interface RunProcessOptions {
   killGraceMs?: number;
   signal?: AbortSignal;
   cwd?: string;
+  /** Variables added to this process's environment for the child. */
+  env?: Record<string, string>;
   /** Called with each complete stdout line (e.g. `-progress pipe:1` key=value pairs). */
   onStdoutLine?: (line: string) => void;
   /** Keep stdout in the result (ffprobe JSON). */
@@ -51,7 +53,8 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
       reject(signal.reason ?? new Error('aborted'));
       return;
     }
-    const child = spawn(file, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = options.env ? { ...process.env, ...options.env } : undefined;
+    const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stdoutPartial = '';
     let stderrTail = '';

@@ -1,7 +1,8 @@
 /**
  * Just enough ISO-BMFF reading to describe the CMAF files ffmpeg wrote: the RFC 6381 codec string
- * and timescale of an init segment, and the decode time (tfdt) of a media segment. The manifests
- * need these exact values; a full MP4 library would be a large dependency for three fields.
+ * (avc1, av01, vp09, mp4a) and timescale of an init segment, and the decode time (tfdt) of a media
+ * segment, and — for timing checks — every sample's decode time, duration and composition offset.
+ * The manifests need these exact values; a full MP4 library would be a large dependency for them.
  */
 
 interface Box {
@@ -13,6 +14,7 @@ interface Box {
 }
 
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'moof', 'traf', 'mvex', 'edts', 'dinf']);
+const VISUAL_SAMPLE_ENTRIES = new Set(['avc1', 'avc3', 'hvc1', 'hev1', 'av01', 'vp09']);
 
 function* boxes(buf: Buffer, from: number, to: number): Generator<Box> {
   let offset = from;
@@ -46,7 +48,7 @@ function findBox(buf: Buffer, type: string, from = 0, to = buf.length): Box | nu
       // fixed-size header (78 bytes for visual, 28 for audio entries).
       for (const entry of boxes(buf, box.start + 8, box.end)) {
         if (entry.type === type) return entry;
-        const skip = ['avc1', 'avc3', 'hvc1', 'hev1', 'av01', 'vp09'].includes(entry.type) ? 78 : 28;
+        const skip = VISUAL_SAMPLE_ENTRIES.has(entry.type) ? 78 : 28;
         const inner = findBox(buf, type, entry.start + skip, entry.end);
         if (inner) return inner;
       }
@@ -56,7 +58,7 @@ function findBox(buf: Buffer, type: string, from = 0, to = buf.length): Box | nu
 }
 
 export interface InitSegmentInfo {
-  /** RFC 6381 codec string, e.g. 'avc1.64001f' or 'mp4a.40.2'. */
+  /** RFC 6381 codec string, e.g. 'avc1.64001f', 'av01.0.08M.08', 'vp09.00.31.08.01.01.01.01.00' or 'mp4a.40.2'. */
   codec: string;
   /** Media timescale (ticks per second) of the track. */
   timescale: number;
@@ -74,9 +76,48 @@ export function readInitSegment(buf: Buffer): InitSegmentInfo {
     const hex = (i: number) => buf.readUInt8(avcC.start + i).toString(16).padStart(2, '0');
     return { codec: `avc1.${hex(1)}${hex(2)}${hex(3)}`, timescale };
   }
+  const av1C = findBox(buf, 'av1C');
+  if (av1C) return { codec: av1CodecString(buf, av1C), timescale };
+  const vpcC = findBox(buf, 'vpcC');
+  if (vpcC) return { codec: vp9CodecString(buf, vpcC), timescale };
   const esds = findBox(buf, 'esds');
   if (esds) return { codec: `mp4a.${aacCodecSuffix(buf, esds)}`, timescale };
-  throw new Error('init segment has neither avcC nor esds: unsupported codec');
+  throw new Error('init segment has none of avcC, av1C, vpcC or esds: unsupported codec');
+}
+
+const twoDigits = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * `av01.P.LLT.DD` from an AV1CodecConfigurationRecord (AV1 in ISO-BMFF §2.3, codecs parameter
+ * §5): profile, level index, tier, bit depth. The optional colour fields live in the sequence
+ * header OBU, not in the record; the short form is complete for choosing a decoder.
+ */
+function av1CodecString(buf: Buffer, av1C: Box): string {
+  const byte1 = buf.readUInt8(av1C.start + 1);
+  const byte2 = buf.readUInt8(av1C.start + 2);
+  const profile = byte1 >> 5;
+  const level = byte1 & 0x1f;
+  const tier = byte2 & 0x80 ? 'H' : 'M';
+  const highBitdepth = (byte2 & 0x40) !== 0;
+  const twelveBit = (byte2 & 0x20) !== 0;
+  const bitDepth = highBitdepth ? (twelveBit ? 12 : 10) : 8;
+  return `av01.${profile}.${twoDigits(level)}${tier}.${twoDigits(bitDepth)}`;
+}
+
+/**
+ * `vp09.PP.LL.DD.CC.cp.tc.mc.FF` from a VPCodecConfigurationRecord (VP Codec ISO Media File Format
+ * Binding §2.2, codecs parameter §3): every field is in the record, so the full form is exact.
+ */
+function vp9CodecString(buf: Buffer, vpcC: Box): string {
+  const at = vpcC.start + 4; // FullBox version + flags
+  const profile = buf.readUInt8(at);
+  const level = buf.readUInt8(at + 1);
+  const packed = buf.readUInt8(at + 2);
+  const bitDepth = packed >> 4;
+  const chroma = (packed >> 1) & 0x07;
+  const fullRange = packed & 0x01;
+  const [primaries, transfer, matrix] = [buf.readUInt8(at + 3), buf.readUInt8(at + 4), buf.readUInt8(at + 5)];
+  return `vp09.${[profile, level, bitDepth, chroma, primaries, transfer, matrix, fullRange].map(twoDigits).join('.')}`;
 }
 
 /** Reads objectTypeIndication and the AudioSpecificConfig's object type out of an esds box. */
@@ -135,4 +176,60 @@ export function readSegmentPresentationTime(buf: Buffer): number {
   offset += (flags & 0x100 ? 4 : 0) + (flags & 0x200 ? 4 : 0) + (flags & 0x400 ? 4 : 0);
   // Version 1 offsets are signed (ISO/IEC 14496-12 §8.8.8).
   return decodeTime + (version === 1 ? buf.readInt32BE(offset) : buf.readUInt32BE(offset));
+}
+
+/** One sample of a media segment, in the track's timescale. */
+export interface FragmentSample {
+  decodeTime: number;
+  duration: number;
+  /** Presentation time minus decode time (negative in version-1 track runs). */
+  compositionOffset: number;
+}
+
+/**
+ * Every sample of a media segment (each moof's track run), with decode times counted from its
+ * tfdt. Durations missing from the run come from the tfhd default, else from the init segment's
+ * trex. These are the times an MSE player places samples at: edit lists do not apply to them.
+ */
+export function readSegmentSamples(segment: Buffer, init?: Buffer): FragmentSample[] {
+  const trex = init ? findBox(init, 'trex') : null;
+  const trexDuration = trex ? init!.readUInt32BE(trex.start + 12) : 0;
+  const samples: FragmentSample[] = [];
+  for (const moof of boxes(segment, 0, segment.length)) {
+    if (moof.type !== 'moof') continue;
+    for (const traf of boxes(segment, moof.start, moof.end)) {
+      if (traf.type !== 'traf') continue;
+      let defaultDuration = trexDuration;
+      let decodeTime = 0;
+      for (const box of boxes(segment, traf.start, traf.end)) {
+        if (box.type === 'tfhd') {
+          const flags = segment.readUIntBE(box.start + 1, 3);
+          const offset = box.start + 8 + (flags & 0x1 ? 8 : 0) + (flags & 0x2 ? 4 : 0);
+          if (flags & 0x8) defaultDuration = segment.readUInt32BE(offset);
+        } else if (box.type === 'tfdt') {
+          const version = segment.readUInt8(box.start);
+          decodeTime = version === 1 ? Number(segment.readBigUInt64BE(box.start + 4)) : segment.readUInt32BE(box.start + 4);
+        } else if (box.type === 'trun') {
+          const version = segment.readUInt8(box.start);
+          const flags = segment.readUIntBE(box.start + 1, 3);
+          const count = segment.readUInt32BE(box.start + 4);
+          let offset = box.start + 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
+          for (let i = 0; i < count; i++) {
+            let duration = defaultDuration;
+            let compositionOffset = 0;
+            if (flags & 0x100) { duration = segment.readUInt32BE(offset); offset += 4; }
+            if (flags & 0x200) offset += 4;
+            if (flags & 0x400) offset += 4;
+            if (flags & 0x800) {
+              compositionOffset = version === 1 ? segment.readInt32BE(offset) : segment.readUInt32BE(offset);
+              offset += 4;
+            }
+            samples.push({ decodeTime, duration, compositionOffset });
+            decodeTime += duration;
+          }
+        }
+      }
+    }
+  }
+  return samples;
 }

@@ -3,7 +3,10 @@
  * segments the HLS playlists list. Each representation gets a SegmentTemplate with an explicit
  * SegmentTimeline taken from the segments' own decode times (tfdt), so DASH and HLS agree exactly.
  * While the video is processing the MPD is `dynamic` (players refresh it, like an HLS EVENT
- * playlist); when done it becomes `static`. Subtitle tracks are whole WebVTT files (one text
+ * playlist); when done it becomes `static`. Video gets one AdaptationSet per codec (H.264, and
+ * AV1/VP9 when extra ladders are on: players cannot switch codecs seamlessly, so each is its own set,
+ * ranked by @selectionPriority); audio one per track, the default with Role main, its Label the
+ * track's name. Subtitle tracks are whole WebVTT files (one text
  * AdaptationSet each, the file as the Representation's BaseURL — the sidecar form dash.js and
  * Shaka read), with cue times already on the media timeline.
  */
@@ -32,6 +35,11 @@ export interface DashRepresentation {
   sampleRate?: number;
   channels?: number;
   language?: string | null;
+  /** Video: the codec family's AdaptationSet (e.g. 'avc1', 'av01'); one set per distinct value. */
+  group?: string;
+  /** Audio: the name players list; the default track (Role main) — the first when none says. */
+  label?: string;
+  default?: boolean;
 }
 
 export interface DashTextTrack {
@@ -51,6 +59,8 @@ export interface MpdInput {
   segmentSeconds: number;
   representations: DashRepresentation[];
   textTracks?: DashTextTrack[];
+  /** Video groups in preference order (DASH @selectionPriority: the first is highest). */
+  videoGroupPriority?: string[];
   /** Dynamic only: wall-clock anchor of media time 0. */
   availabilityStartTime?: Date;
   publishTime?: Date;
@@ -130,26 +140,37 @@ export function writeMpd(input: MpdInput): string {
     );
   }
   const sets: string[] = [];
-  if (video.length > 0) {
-    const maxW = Math.max(...video.map((v) => v.width ?? 0));
-    const maxH = Math.max(...video.map((v) => v.height ?? 0));
+  let setId = 0;
+  const groupOf = (r: DashRepresentation) => r.group ?? r.codec.split('.')[0]!;
+  const groups = [...new Set(video.map(groupOf))];
+  const priority = input.videoGroupPriority ?? [];
+  for (const group of groups) {
+    const members = video.filter((v) => groupOf(v) === group);
+    const maxW = Math.max(...members.map((v) => v.width ?? 0));
+    const maxH = Math.max(...members.map((v) => v.height ?? 0));
+    const rank = priority.indexOf(group);
+    const selection = groups.length > 1 && rank >= 0 ? ` selectionPriority="${priority.length - rank}"` : '';
     sets.push(
-      `    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" ` +
-        `startWithSAP="1" maxWidth="${maxW}" maxHeight="${maxH}">\n` +
-        `${[...video].sort((a, b) => a.bandwidthBps - b.bandwidthBps).map(representationXml).join('\n')}\n    </AdaptationSet>`,
+      `    <AdaptationSet id="${setId++}" contentType="video" mimeType="video/mp4" segmentAlignment="true" ` +
+        `startWithSAP="1" maxWidth="${maxW}" maxHeight="${maxH}"${selection}>\n` +
+        `${[...members].sort((a, b) => a.bandwidthBps - b.bandwidthBps).map(representationXml).join('\n')}\n    </AdaptationSet>`,
     );
   }
+  if (video.length === 0) setId = 1; // ids as before: audio sets from 1
+  const defaultAudio = Math.max(0, audio.findIndex((a) => a.default));
   audio.forEach((a, i) => {
-    const lang = a.language ? ` lang="${xmlAttr(a.language)}"` : '';
+    const lang = a.language && a.language !== 'und' ? ` lang="${xmlAttr(a.language)}"` : '';
+    const label = a.label ? `      <Label>${xmlText(a.label)}</Label>\n` : '';
+    // Role main for the default track; the others are alternatives to it (DASH-IF IOP 6.2.3).
+    const role = `      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="${i === defaultAudio ? 'main' : 'alternate'}"/>\n`;
     sets.push(
-      `    <AdaptationSet id="${i + 1}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"${lang}>\n` +
-        `${i === 0 ? '      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"/>\n' : ''}` +
-        `${representationXml(a)}\n    </AdaptationSet>`,
+      `    <AdaptationSet id="${setId++}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"${lang}>\n` +
+        `${label}${role}${representationXml(a)}\n    </AdaptationSet>`,
     );
   });
-  (input.textTracks ?? []).forEach((t, i) => {
+  (input.textTracks ?? []).forEach((t) => {
     sets.push(
-      `    <AdaptationSet id="${audio.length + 1 + i}" contentType="text" mimeType="text/vtt" lang="${xmlAttr(t.language)}">\n` +
+      `    <AdaptationSet id="${setId++}" contentType="text" mimeType="text/vtt" lang="${xmlAttr(t.language)}">\n` +
         `      <Label>${xmlText(t.label)}</Label>\n` +
         '      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle"/>\n' +
         `      <Representation id="${xmlAttr(t.id)}" bandwidth="${Math.max(1, Math.ceil(t.bandwidthBps))}">` +

@@ -1,8 +1,10 @@
 /**
  * HLS text: reads the media playlists ffmpeg writes and writes our own master playlist (RFC 8216,
  * Apple HLS authoring spec): BANDWIDTH is the measured peak segment bit rate of the variant plus its
- * audio, AVERAGE-BANDWIDTH the measured mean, with exact CODECS, RESOLUTION and FRAME-RATE; subtitle
- * tracks are a SUBTITLES group whose playlists each list one whole WebVTT file.
+ * audio, AVERAGE-BANDWIDTH the measured mean, with exact CODECS, RESOLUTION and FRAME-RATE; every
+ * audio track is a rendition of one AUDIO group (the default one DEFAULT=YES); extra-codec ladders
+ * (AV1, VP9) are further variants with their own CODECS, which players that cannot decode them
+ * skip; subtitle tracks are a SUBTITLES group whose playlists each list one whole WebVTT file.
  */
 
 export interface MediaPlaylistSegment {
@@ -70,8 +72,12 @@ export interface MasterAudioRendition {
   averageBps: number;
   codec: string;
   channels: number;
+  /** BCP 47; null (or 'und') writes no LANGUAGE. */
   language: string | null;
+  /** Unique within the group (RFC 8216 §4.3.4.1.1). */
   name: string;
+  /** The rendition players start with; the first one when no rendition says. */
+  default?: boolean;
 }
 
 export interface MasterSubtitleRendition {
@@ -98,17 +104,22 @@ function quoted(value: string): string {
 
 export function writeMasterPlaylist({ video, audio, subtitles = [] }: MasterPlaylistInput): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
-  // Audio-only streams list their renditions as variants; otherwise audio is a group of renditions.
-  if (video.length > 0) audio.forEach((a, i) => {
+  const defaultIndex = Math.max(0, audio.findIndex((a) => a.default));
+  // Audio-only with one track: the track is the variant. With several, the default one is the
+  // variant and the group lists them all, the default without URI ("in the variant's playlist").
+  const audioGroup = video.length > 0 || audio.length > 1;
+  if (audioGroup) audio.forEach((a, i) => {
+    const language = a.language && a.language !== 'und' ? a.language : null;
+    const inVariant = video.length === 0 && i === defaultIndex;
     const attrs = [
       'TYPE=AUDIO',
       `GROUP-ID=${quoted(AUDIO_GROUP)}`,
       `NAME=${quoted(a.name)}`,
-      ...(a.language ? [`LANGUAGE=${quoted(a.language)}`] : []),
-      `DEFAULT=${i === 0 ? 'YES' : 'NO'}`,
+      ...(language ? [`LANGUAGE=${quoted(language)}`] : []),
+      `DEFAULT=${i === defaultIndex ? 'YES' : 'NO'}`,
       'AUTOSELECT=YES',
       `CHANNELS=${quoted(String(a.channels))}`,
-      `URI=${quoted(a.uri)}`,
+      ...(inVariant ? [] : [`URI=${quoted(a.uri)}`]),
     ];
     lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
   });
@@ -132,16 +143,23 @@ export function writeMasterPlaylist({ video, audio, subtitles = [] }: MasterPlay
   const audioAverage = Math.max(0, ...audio.map((a) => a.averageBps));
   const audioCodec = audio[0]?.codec;
   if (video.length === 0) {
-    for (const a of audio) {
-      lines.push(
-        `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(a.peakBps)},AVERAGE-BANDWIDTH=${Math.ceil(a.averageBps)},` +
-          `CODECS=${quoted(a.codec)}${subtitlesAttr.map((attr) => `,${attr}`).join('')}`,
-        a.uri,
-      );
+    const variants = audioGroup ? [audio[defaultIndex]!] : audio;
+    for (const a of variants) {
+      const attrs = [
+        `BANDWIDTH=${Math.ceil(audioGroup ? audioPeak : a.peakBps)}`,
+        `AVERAGE-BANDWIDTH=${Math.ceil(audioGroup ? audioAverage : a.averageBps)}`,
+        `CODECS=${quoted(a.codec)}`,
+        ...(audioGroup ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
+        ...subtitlesAttr,
+      ];
+      lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, a.uri);
     }
   }
-  // Ascending bandwidth: the first listed variant is where Apple players start.
-  const sorted = [...video].sort((a, b) => a.peakBps - b.peakBps);
+  // Per codec (in the order given: H.264 first), ascending bandwidth: the first listed variant is
+  // where Apple players start, and it must be one every player decodes.
+  const family = (v: MasterVideoVariant) => v.codec.split('.')[0]!;
+  const families = [...new Set(video.map(family))];
+  const sorted = families.flatMap((f) => video.filter((v) => family(v) === f).sort((a, b) => a.peakBps - b.peakBps));
   for (const v of sorted) {
     const codecs = [v.codec, ...(audioCodec ? [audioCodec] : [])].join(',');
     const attrs = [

@@ -1,12 +1,29 @@
 /**
  * Builds the single ffmpeg command that makes a whole ladder: decode once, `split` to every rung,
- * encode each with x264 (capped CRF, closed GOPs whose keyframes fall on segment boundaries so the
- * rungs stay switchable), and let the HLS muxer write CMAF (fMP4) segments per rendition. The master
- * playlist and the DASH MPD are written by us afterwards from what was produced (hls-playlist.ts,
- * dash-manifest.ts), over these same segment files.
+ * encode each (H.264, plus AV1/VP9 copies of each rung when extra codecs are on: video-encoders.ts)
+ * with capped constant quality and closed GOPs whose keyframes fall on segment boundaries so every
+ * rendition stays switchable, encode every audio track (audio-filter.ts), and let the HLS muxer
+ * write CMAF (fMP4) segments per rendition. The master playlist and the DASH MPD are written by us
+ * afterwards from what was produced (hls-playlist.ts, dash-manifest.ts), over these same files.
+ *
+ * Layout of the `-map`s, which src/quality/ladder-reference.ts relies on: the H.264 rungs first,
+ * in plan order, then the extra-codec rungs, then the audio tracks.
  */
+import { type H264Encoder, SOFTWARE_H264 } from '../media/encoders.js';
 import type { MediaInfo } from '../media/media-info.js';
-import type { LadderPlan } from './ladder-types.js';
+import { audioFilterChain } from './audio-filter.js';
+import type { ExtraVideoCodec, LadderPlan } from './ladder-types.js';
+import { originShiftExpression } from './stream-origin.js';
+import {
+  DEFAULT_EXTRA_CODEC_TUNING,
+  type ExtraCodecTuning,
+  extraCodecArgs,
+  extraCodecCovers,
+  h264EncoderArgs,
+  h264FilterTail,
+  h264GlobalArgs,
+  type X264Preset,
+} from './video-encoders.js';
 
 export interface LadderCommandOptions {
   /** Absolute path of the input file (we generated it; it is given as a `file:` URL). */
@@ -16,11 +33,37 @@ export interface LadderCommandOptions {
   /** Directory receiving one sub-directory per rendition. */
   outputDir: string;
   x264Preset: string;
+  /** The H.264 encoder detected at start-up; libx264 when absent. */
+  h264Encoder?: H264Encoder;
+  /** Presets of the extra-codec encoders; the defaults when absent. */
+  extraCodecTuning?: ExtraCodecTuning;
 }
 
-/** Directory (and HLS variant name) of each rendition: v0…vN for video rungs, a0… for audio. */
-export function renditionDirs(plan: LadderPlan): { video: string[]; audio: string[] } {
-  return { video: plan.video.map((_, i) => `v${i}`), audio: plan.audio.map((_, i) => `a${i}`) };
+/** One extra-codec ladder: which H.264 rungs it copies (by plan index) and their directories. */
+export interface ExtraLadder {
+  codec: ExtraVideoCodec;
+  rungs: Array<{ index: number; dir: string }>;
+}
+
+export interface RenditionDirs {
+  /** v0…vN: the H.264 rungs, in plan order. */
+  video: string[];
+  /** a0…: the audio tracks, default first. */
+  audio: string[];
+  /** av1/v0…, vp9/v0…: the extra-codec rungs, named after the H.264 rung they copy. */
+  extra: ExtraLadder[];
+}
+
+/** Directory (and HLS variant name) of each rendition. */
+export function renditionDirs(plan: LadderPlan): RenditionDirs {
+  return {
+    video: plan.video.map((_, i) => `v${i}`),
+    audio: plan.audio.map((_, i) => `a${i}`),
+    extra: (plan.extraCodecs ?? []).map((codec) => ({
+      codec,
+      rungs: plan.video.flatMap((rung, index) => (extraCodecCovers(codec, rung) ? [{ index, dir: `${codec}/v${index}` }] : [])),
+    })),
+  };
 }
 
 /** ffmpeg's demuxer name for a probed container ('mov,mp4,…' → 'mov'), forced so it never re-probes. */
@@ -36,68 +79,80 @@ const HDR_TO_SDR =
   'zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,' +
   'zscale=t=bt709:m=bt709:r=tv';
 
+/**
+ * Options of the MP4 muxer behind every segment. Negative composition offsets (trun version 1)
+ * put each video rendition's first frame at its decode time, 0 — instead of after the B-frame
+ * delay, which differs between rungs of different frame rates — and no edit lists: MSE players
+ * ignore them, so the sample times alone must be right, and are (stream-origin.ts, audio-filter.ts).
+ */
+export const SEGMENT_MUXER_OPTIONS = 'movflags=+negative_cts_offsets:use_editlist=0';
+
 export function buildLadderCommand(options: LadderCommandOptions): string[] {
-  const { inputPath, media, plan, outputDir, x264Preset } = options;
+  const { inputPath, media, plan, outputDir } = options;
+  const encoder = options.h264Encoder ?? SOFTWARE_H264;
+  const tuning = options.extraCodecTuning ?? DEFAULT_EXTRA_CODEC_TUNING;
   const dirs = renditionDirs(plan);
   const seg = plan.segmentSeconds;
+  const hasVideo = plan.video.length > 0 && media.video !== null;
   const args = [
     '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
     '-progress', 'pipe:1', '-nostats', '-stats_period', '0.5',
+    ...(hasVideo ? h264GlobalArgs(encoder) : []),
     // Only plain files, only the demuxer the probe accepted.
     '-protocol_whitelist', 'file', '-f', demuxerOf(media),
     '-i', `file:${inputPath}`,
   ];
 
-  const filters: string[] = [];
-  if (plan.video.length > 0 && media.video) {
-    const pre = [plan.deinterlace, media.video.hdr ? HDR_TO_SDR : null].filter(Boolean).join(',');
+  if (hasVideo) {
+    const shift = originShiftExpression(media);
+    const pre = [shift && `setpts=${shift}`, plan.deinterlace, media.video!.hdr ? HDR_TO_SDR : null].filter(Boolean).join(',');
+    const filters: string[] = [];
     const outs = plan.video.map((_, i) => `[s${i}]`).join('');
     // Autorotation (display matrix) is applied by ffmpeg on this input before the graph.
-    filters.push(`[0:${media.video.index}]${pre ? `${pre},` : ''}split=${plan.video.length}${outs}`);
+    filters.push(`[0:${media.video!.index}]${pre ? `${pre},` : ''}split=${plan.video.length}${outs}`);
+    const tail = h264FilterTail(encoder);
     plan.video.forEach((rung, i) => {
       // fps first (fewer frames to scale); a CFR output also absorbs VFR jitter without A/V drift.
-      filters.push(
-        `[s${i}]fps=${rung.fps.num}/${rung.fps.den},scale=w=${rung.width}:h=${rung.height}:flags=bicubic,` +
-          `setsar=1,format=yuv420p[o${i}]`,
-      );
+      const chain = `[s${i}]fps=${rung.fps.num}/${rung.fps.den},scale=w=${rung.width}:h=${rung.height}:flags=bicubic,setsar=1,format=yuv420p`;
+      // The extra codecs encode the same scaled frames: one scale per rung, whatever the codecs.
+      const copies = dirs.extra.filter((ladder) => ladder.rungs.some((r) => r.index === i)).map((ladder) => `[${ladder.codec}_${i}]`);
+      if (copies.length === 0) {
+        filters.push(`${chain}${tail ? `,${tail}` : ''}[o${i}]`);
+      } else if (tail) {
+        filters.push(`${chain},split=${copies.length + 1}[h${i}]${copies.join('')}`, `[h${i}]${tail}[o${i}]`);
+      } else {
+        filters.push(`${chain},split=${copies.length + 1}[o${i}]${copies.join('')}`);
+      }
     });
     args.push('-filter_complex', filters.join(';'));
     plan.video.forEach((_, i) => args.push('-map', `[o${i}]`));
+    for (const ladder of dirs.extra) for (const { index } of ladder.rungs) args.push('-map', `[${ladder.codec}_${index}]`);
   }
   for (const audio of plan.audio) args.push('-map', `0:${audio.sourceIndex}`);
 
   plan.video.forEach((rung, i) => {
-    const gop = Math.max(1, Math.round((rung.fps.num / rung.fps.den) * seg));
-    args.push(
-      `-c:v:${i}`, 'libx264',
-      `-preset:v:${i}`, x264Preset,
-      `-profile:v:${i}`, 'high',
-      `-crf:v:${i}`, String(rung.crf),
-      `-maxrate:v:${i}`, `${rung.maxrateKbps}k`,
-      `-bufsize:v:${i}`, `${rung.bufsizeKbps}k`,
-      `-g:v:${i}`, String(gop),
-      `-keyint_min:v:${i}`, String(gop),
-      `-sc_threshold:v:${i}`, '0',
-      // Keyframes exactly at segment boundaries on every rung; x264's GOPs are closed by default.
-      `-force_key_frames:v:${i}`, `expr:gte(t,n_forced*${seg})`,
-      `-color_primaries:v:${i}`, 'bt709',
-      `-color_trc:v:${i}`, 'bt709',
-      `-colorspace:v:${i}`, 'bt709',
-    );
+    args.push(...h264EncoderArgs({ rung, index: i, segmentSeconds: seg, encoder, x264Preset: options.x264Preset as X264Preset }));
   });
+  let outIndex = plan.video.length;
+  for (const ladder of dirs.extra) {
+    for (const { index } of ladder.rungs) {
+      args.push(...extraCodecArgs({ rung: plan.video[index]!, index: outIndex++, segmentSeconds: seg, codec: ladder.codec, tuning }));
+    }
+  }
   plan.audio.forEach((audio, i) => {
     args.push(
       `-c:a:${i}`, 'aac',
       `-b:a:${i}`, `${audio.bitrateKbps}k`,
       `-ac:a:${i}`, String(audio.channels),
       `-ar:a:${i}`, String(audio.sampleRate),
-      // Pads gaps / trims overlaps in the source's audio timestamps so audio stays in sync.
-      `-filter:a:${i}`, 'aresample=async=1:first_pts=0',
+      `-filter:a:${i}`, audioFilterChain({ media, rendition: audio }),
     );
   });
 
+  const extraDirs = dirs.extra.flatMap((ladder) => ladder.rungs.map((r) => r.dir));
   const streamMap = [
     ...dirs.video.map((name, i) => `v:${i},name:${name}`),
+    ...extraDirs.map((name, i) => `v:${plan.video.length + i},name:${name}`),
     ...dirs.audio.map((name, i) => `a:${i},name:${name}`),
   ].join(' ');
   args.push(
@@ -106,6 +161,7 @@ export function buildLadderCommand(options: LadderCommandOptions): string[] {
     '-hls_time', String(seg),
     '-hls_playlist_type', 'event',
     '-hls_segment_type', 'fmp4',
+    '-hls_segment_options', SEGMENT_MUXER_OPTIONS,
     // temp_file: segments and playlists appear by rename, so a watcher never reads a partial file.
     '-hls_flags', 'temp_file+independent_segments',
     '-hls_fmp4_init_filename', 'init.mp4',

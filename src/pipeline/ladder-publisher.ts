@@ -3,7 +3,9 @@
  * Each sync() copies every newly finished segment (init first) from the attempt's work dir to the
  * blob store, then the media playlists that list only published segments, then the DASH MPD, and the
  * master playlist last — a player that can read the master can fetch everything it points to.
- * Segment keys are written once and never overwritten; only the manifests are replaced. Subtitle
+ * Segment keys are written once and never overwritten; only the manifests are replaced. Extra-codec
+ * rungs (av1/v0…, vp9/v0…) are renditions like the others, listed as further variants and
+ * AdaptationSets with the codec strings read from their init segments. Subtitle
  * tracks, made after the ladder (subtitles.ts), join through publishSubtitles, which rewrites the
  * MPD and the master, again master last.
  */
@@ -13,7 +15,7 @@ import { readInitSegment, readSegmentDecodeTime } from '../media/mp4-boxes.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { type DashRepresentation, type TimelineEntry, writeMpd } from './dash-manifest.js';
 import { parseMediaPlaylist, toVodPlaylist, writeMasterPlaylist, writeSubtitlePlaylist } from './hls-playlist.js';
-import type { AudioRendition, LadderPlan, VideoRung } from './ladder-types.js';
+import type { AudioRendition, ExtraVideoCodec, LadderPlan, VideoRung } from './ladder-types.js';
 import { renditionDirs } from './ladder-command.js';
 
 export const MASTER_PLAYLIST = 'master.m3u8';
@@ -27,9 +29,16 @@ interface PublishedSegment {
   decodeTime: number;
 }
 
+/** Video codec of a rendition: the H.264 ladder or an extra one. */
+export type VideoCodecFamily = 'h264' | ExtraVideoCodec;
+
+/** Preference between codec families where players may choose (DASH @selectionPriority). */
+const FAMILY_PREFERENCE: VideoCodecFamily[] = ['av1', 'vp9', 'h264'];
+
 interface RenditionState {
   dir: string;
   kind: 'video' | 'audio';
+  family?: VideoCodecFamily;
   rung?: VideoRung;
   audio?: AudioRendition;
   initUri: string | null;
@@ -76,6 +85,8 @@ interface PublishedSubtitle extends Omit<SubtitleTrackFile, 'localPath'> {
 export interface RenditionSummary {
   dir: string;
   kind: 'video' | 'audio';
+  /** Video only: which ladder the rendition belongs to. */
+  family?: VideoCodecFamily;
   codec: string;
   width?: number;
   height?: number;
@@ -113,9 +124,13 @@ export class LadderPublisher {
   constructor(private readonly options: LadderPublisherOptions) {
     const dirs = renditionDirs(options.plan);
     const blank = { initUri: null, codec: null, timescale: 0, segments: [], playlistText: null };
+    const { plan } = options;
     this.renditions = [
-      ...options.plan.video.map((rung, i) => ({ ...blank, segments: [], dir: dirs.video[i]!, kind: 'video' as const, rung })),
-      ...options.plan.audio.map((audio, i) => ({ ...blank, segments: [], dir: dirs.audio[i]!, kind: 'audio' as const, audio })),
+      ...plan.video.map((rung, i) => ({ ...blank, segments: [], dir: dirs.video[i]!, kind: 'video' as const, family: 'h264' as const, rung })),
+      ...dirs.extra.flatMap((ladder) =>
+        ladder.rungs.map(({ index, dir }) => ({ ...blank, segments: [], dir, kind: 'video' as const, family: ladder.codec, rung: plan.video[index]! })),
+      ),
+      ...plan.audio.map((audio, i) => ({ ...blank, segments: [], dir: dirs.audio[i]!, kind: 'audio' as const, audio })),
     ];
   }
 
@@ -169,6 +184,7 @@ export class LadderPublisher {
       return {
         dir: r.dir,
         kind: r.kind,
+        family: r.family,
         codec: r.codec ?? '',
         width: r.rung?.width,
         height: r.rung?.height,
@@ -248,17 +264,17 @@ export class LadderPublisher {
         })),
       audio: this.renditions
         .filter((r) => r.kind === 'audio')
-        .map((r, i) => {
+        .map((r) => {
           const s = summaries.find((x) => x.dir === r.dir)!;
-          const language = r.audio?.language && r.audio.language !== 'und' ? r.audio.language : null;
           return {
             uri: `${r.dir}/index.m3u8`,
             peakBps: s.peakBps,
             averageBps: s.averageBps,
             codec: s.codec,
             channels: r.audio!.channels,
-            language,
-            name: language ? `Audio (${language})` : i === 0 ? 'Main audio' : `Audio ${i + 1}`,
+            language: r.audio!.language,
+            name: r.audio!.label,
+            default: r.audio!.default,
           };
         }),
       subtitles: this.subtitles.map((s) => ({ uri: s.playlist, name: s.label, language: s.language })),
@@ -288,8 +304,16 @@ export class LadderPublisher {
         timeline,
       };
       return r.kind === 'video'
-        ? { ...base, kind: 'video', width: r.rung!.width, height: r.rung!.height, frameRate: fpsString(r.rung!) }
-        : { ...base, kind: 'audio', sampleRate: r.audio!.sampleRate, channels: r.audio!.channels, language: r.audio!.language };
+        ? { ...base, kind: 'video', width: r.rung!.width, height: r.rung!.height, frameRate: fpsString(r.rung!), group: r.family }
+        : {
+            ...base,
+            kind: 'audio',
+            sampleRate: r.audio!.sampleRate,
+            channels: r.audio!.channels,
+            language: r.audio!.language,
+            label: r.audio!.label,
+            default: r.audio!.default,
+          };
     });
     const durationSec = Math.max(...summaries.map((s) => s.durationSec));
     return writeMpd({
@@ -297,6 +321,7 @@ export class LadderPublisher {
       durationSec,
       segmentSeconds: this.options.plan.segmentSeconds,
       representations,
+      videoGroupPriority: FAMILY_PREFERENCE,
       textTracks: this.subtitles.map((s) => ({
         id: path.posix.basename(s.vtt, '.vtt'),
         url: s.vtt,

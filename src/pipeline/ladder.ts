@@ -6,17 +6,25 @@
  * - a standard rung within 10 % of the top rung's pixels adds nothing and is dropped;
  * - peak rate = bits-per-pixel(rung) × width × height × fps, capped by the source's own bit rate;
  * - frame rate = source ÷ the smallest whole n that fits under the cap (60 at ≥ 720p, 30 below),
- *   so the cadence is kept (120→60, 59.94→59.94 or 29.97, 50→50 or 25).
+ *   so the cadence is kept (120→60, 59.94→59.94 or 29.97, 50→50 or 25);
+ * - every audio track (up to 8) becomes an AAC-LC stereo rendition, the default one first.
+ * What the probe cannot tell — interlacing by content, loudness — is added by ladder-analysis.ts.
  */
 import type { AudioStreamInfo, MediaInfo, Rational, VideoStreamInfo } from '../media/media-info.js';
 import { divideRational, rationalToNumber } from '../media/rational.js';
-import type { AudioRendition, LadderPlan, VideoRung } from './ladder-types.js';
+import { type AudioRendition, EXTRA_VIDEO_CODECS, type ExtraVideoCodec, type LadderPlan, type VideoRung } from './ladder-types.js';
+import { languageName, languageTag, TrackLabels } from './track-language.js';
 
 export interface PlanLadderOptions {
   segmentSeconds: number;
   /** Highest output frame rate of any rung (config `maxFps`). */
   maxFps: number;
+  /** Extra codec ladders (AV1, VP9) over the same rungs; none by default. */
+  extraCodecs?: readonly ExtraVideoCodec[];
 }
+
+/** Audio renditions of one video at most: a menu of more is unusable, and each costs an encode. */
+export const MAX_AUDIO_RENDITIONS = 8;
 
 export interface RungSpec {
   shortSide: number;
@@ -129,21 +137,30 @@ function planVideo(video: VideoStreamInfo, maxFps: number): VideoRung[] {
   });
 }
 
+/**
+ * Every decodable audio track, default first (probeMedia sorts it so), up to MAX_AUDIO_RENDITIONS:
+ * AAC-LC stereo (surround is downmixed, see audio-filter.ts), labelled by language.
+ */
 function planAudio(audio: AudioStreamInfo[]): AudioRendition[] {
-  // probeMedia lists the default-flagged stream first.
-  const source = audio[0];
-  if (!source) return [];
-  return [
-    {
+  const labels = new TrackLabels();
+  const kept = audio.slice(0, MAX_AUDIO_RENDITIONS);
+  return kept.map((source, i) => {
+    const language = languageTag(source.language);
+    const unnamed = kept.length === 1 ? 'Main audio' : `Audio ${i + 1}`;
+    return {
       sourceIndex: source.index,
       codec: 'aac',
       channels: 2,
       // Resampling 44.1 kHz music to 48 kHz buys nothing; everything else is delivered at 48 kHz.
       sampleRate: source.sampleRate === 44100 ? 44100 : 48000,
       bitrateKbps: source.channels === 1 ? 96 : 128,
-      language: source.language,
-    },
-  ];
+      language,
+      label: labels.next(languageName(language) ?? unnamed),
+      default: i === 0,
+      sourceChannels: source.channels,
+      loudness: null,
+    };
+  });
 }
 
 export function planLadder(media: MediaInfo, options: PlanLadderOptions): LadderPlan {
@@ -153,5 +170,7 @@ export function planLadder(media: MediaInfo, options: PlanLadderOptions): Ladder
     audio: planAudio(media.audio),
     segmentSeconds: options.segmentSeconds,
     deinterlace: media.video?.interlaced ? DEINTERLACE_FILTER : null,
+    extraCodecs: media.video ? EXTRA_VIDEO_CODECS.filter((codec) => options.extraCodecs?.includes(codec)) : [],
+    ...(media.video?.interlaced && { interlace: { method: 'probe' as const, interlaced: true, fieldOrder: media.video.fieldOrder } }),
   };
 }

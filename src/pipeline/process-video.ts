@@ -1,5 +1,6 @@
 /**
- * The `video.process` job: probe → plan → one-pass ladder (published while it encodes) → subtitle
+ * The `video.process` job: probe → plan → analyse (interlacing, loudness) → one-pass ladder
+ * (published while it encodes) → subtitle
  * tracks + download file + poster + storyboard → ready. Idempotent under the queue's at-least-once
  * delivery: every attempt works in its own scratch dir and publishes under its own version prefix, a
  * video leaves `processing` only once (VideoRepository.markReady/markFailed are conditional), and
@@ -13,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { PermanentError } from '../errors.js';
+import type { H264Encoder } from '../media/encoders.js';
 import { probeMedia } from '../media/ffprobe.js';
 import type { MediaInfo } from '../media/media-info.js';
 import type { LeasedJob } from '../queue/queue.js';
@@ -20,7 +22,9 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { VideoEventBus } from '../videos/video-events.js';
 import { publishedExtras, STORYBOARD_DIR, type VideoRepository } from '../videos/video-repository.js';
 import { planLadder } from './ladder.js';
+import { analyseForLadder } from './ladder-analysis.js';
 import { LadderPublisher, type RenditionSummary } from './ladder-publisher.js';
+import type { ExtraVideoCodec } from './ladder-types.js';
 import { makePoster, makeProgressiveFile, writeFragmentedFile } from './progressive.js';
 import { queueStages, type StageDeps } from './stages/stage-runner.js';
 import { makeStoryboard } from './storyboard.js';
@@ -31,6 +35,8 @@ export const PROCESS_VIDEO_JOB = 'video.process';
 
 export interface ProcessVideoPayload {
   videoId: string;
+  /** Extra codec ladders asked for at upload; absent: the configured default (config.extraCodecs). */
+  extraCodecs?: ExtraVideoCodec[];
 }
 
 export interface ProcessVideoDeps {
@@ -41,12 +47,15 @@ export interface ProcessVideoDeps {
   logger: Logger;
   /** Queues the enrichment stages once the video is ready. */
   stageDeps?: StageDeps;
+  /** The H.264 encoder detected at start-up (src/media/encoders.ts); libx264 when absent. */
+  h264Encoder?: H264Encoder;
 }
 
 /** Where each stage sits in the overall 0–100 progress. */
-const STAGE_SPAN: Record<'probing' | 'transcoding' | 'packaging', [number, number]> = {
+const STAGE_SPAN: Record<'probing' | 'analysing' | 'transcoding' | 'packaging', [number, number]> = {
   probing: [0, 2],
-  transcoding: [2, 95],
+  analysing: [2, 5],
+  transcoding: [5, 95],
   packaging: [95, 100],
 };
 
@@ -58,7 +67,7 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
   const { config, store, videos, events } = deps;
 
   return async function processVideo(job: LeasedJob, ctx: { signal: AbortSignal }): Promise<void> {
-    const { videoId } = job.payload as ProcessVideoPayload;
+    const { videoId, extraCodecs } = job.payload as ProcessVideoPayload;
     const log = deps.logger.child({ jobId: job.id, videoId, attempt: job.attempt });
     const video = await videos.get(videoId);
     if (!video || video.status !== 'processing') {
@@ -95,13 +104,41 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         timeoutMs: 60_000 + Math.round(video.source_bytes / 50_000),
         signal: ctx.signal,
       });
-      const plan = planLadder(media, { segmentSeconds: config.segmentSeconds, maxFps: config.maxFps });
+      const planned = planLadder(media, {
+        segmentSeconds: config.segmentSeconds,
+        maxFps: config.maxFps,
+        extraCodecs: extraCodecs ?? config.extraCodecs,
+      });
+      report('analysing', 0, null);
+      const plan = await analyseForLadder({
+        ffmpegPath: config.ffmpegPath,
+        inputPath,
+        media,
+        plan: planned,
+        loudnessTarget: config.loudnessNormalise
+          ? { integratedLufs: config.loudnessTargetLufs, truePeakDbtp: config.loudnessTruePeakDbtp, rangeLu: config.loudnessRangeLu }
+          : null,
+        timeoutMs: config.ffmpegTimeoutMs,
+        signal: ctx.signal,
+        log,
+        onProgress: (percent) => report('analysing', percent, null),
+      });
       await videos.update(videoId, {
         media_json: JSON.stringify(media),
         ladder_json: JSON.stringify(plan),
         duration_ms: Math.round(media.durationSec * 1000),
       });
-      log.info({ container: media.container, rungs: plan.video.map((r) => r.name), audio: plan.audio.length }, 'probed and planned');
+      log.info(
+        {
+          container: media.container,
+          rungs: plan.video.map((r) => r.name),
+          extraCodecs: plan.extraCodecs,
+          interlace: plan.interlace,
+          audio: plan.audio.map((a) => ({ source: a.sourceIndex, label: a.label, lufs: a.loudness?.measuredLufs ?? null })),
+          encoder: deps.h264Encoder?.name ?? 'libx264',
+        },
+        'probed, analysed and planned',
+      );
 
       const publisher = new LadderPublisher({ store, workDir, keyPrefix, plan });
       await transcodeLadder({
@@ -111,6 +148,8 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         plan,
         workDir,
         x264Preset: config.x264Preset,
+        h264Encoder: deps.h264Encoder,
+        extraCodecTuning: { av1Preset: config.av1Preset, vp9Speed: config.vp9Speed },
         publisher,
         timeoutMs: config.ffmpegTimeoutMs,
         killGraceMs: config.ffmpegKillGraceMs,
@@ -127,9 +166,11 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
 
       report('packaging', 0, null);
       const summaries = publisher.summaries();
-      const videoRenditions = summaries.filter((s) => s.kind === 'video');
+      // Downloads, posters, storyboards and subtitle timing come from the H.264 ladder.
+      const videoRenditions = summaries.filter((s) => s.kind === 'video' && s.family === 'h264');
       // The download rung: the middle of the ladder (720p of a 1080p source), small yet watchable.
       const middle = videoRenditions[Math.floor((videoRenditions.length - 1) / 2)] ?? null;
+      // The default audio track (a0).
       const audio = summaries.find((s) => s.kind === 'audio') ?? null;
       // First: a few kilobytes of text, and the master lists them while the extras are made.
       const subtitles = await publishSubtitleTracks({

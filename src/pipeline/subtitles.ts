@@ -6,9 +6,10 @@
  * StreamForge does not do, so they are skipped and the reason recorded.
  *
  * Timing: the cues must meet the picture on the stream's timeline, which is not the source's. ffmpeg
- * writes the cues on the source's own clock (`-copyts`); the ladder's encoder places the first frame
- * at the presentation time of its first CMAF segment (usually the B-frame delay, 2 frames, after
- * tfdt 0). So every cue moves by (first frame in the stream − first frame in the source), and the
+ * writes the cues on the source's own clock (`-copyts`); the ladder places the first frame at the
+ * presentation time of its first CMAF segment (0: segments use negative composition offsets, see
+ * ladder-command.ts; it was the B-frame delay before). So every cue moves by (first frame in the
+ * stream − first frame in the source), and the
  * WebVTT file is then on the media timeline itself: hls.js and Safari (no offset from
  * X-TIMESTAMP-MAP), dash.js (sidecar cues at face value) and a plain <track> all read it as is.
  */
@@ -19,6 +20,7 @@ import { lastMeaningfulLine, runProcess } from '../media/ffmpeg-process.js';
 import type { MediaInfo, SubtitleStreamInfo } from '../media/media-info.js';
 import { readInitSegment, readSegmentPresentationTime } from '../media/mp4-boxes.js';
 import { demuxerOf } from './ladder-command.js';
+import { languageName, languageTag, TrackLabels } from './track-language.js';
 import { retimeWebVtt } from './webvtt.js';
 
 /** Folder of the subtitle files and playlists, beside the manifests. */
@@ -54,27 +56,9 @@ export interface SubtitlePlan {
   skipped: SkippedSubtitle[];
 }
 
-/** The BCP 47 tag players expect for a container's ISO 639 code ('eng' and 'en' → 'en'), or 'und'. */
-export function subtitleLanguage(code: string | null): string {
-  if (!code) return 'und';
-  try {
-    return Intl.getCanonicalLocales(code)[0] ?? 'und';
-  } catch {
-    return 'und'; // not a language tag at all
-  }
-}
-
-const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
-
-/** 'English' for 'en'; null for 'und' and codes without a name. */
-export function languageName(tag: string): string | null {
-  if (tag === 'und') return null;
-  try {
-    return languageNames.of(tag) ?? null;
-  } catch {
-    return null;
-  }
-}
+/** The BCP 47 tag of a subtitle track (shared with audio renditions: track-language.ts). */
+export const subtitleLanguage = languageTag;
+export { languageName };
 
 /**
  * Which subtitle streams become tracks, in source order, numbered s0, s1… over the text tracks.
@@ -84,7 +68,7 @@ export function languageName(tag: string): string | null {
 export function planSubtitles(streams: SubtitleStreamInfo[]): SubtitlePlan {
   const tracks: SubtitleTrack[] = [];
   const skipped: SkippedSubtitle[] = [];
-  const labelsUsed = new Map<string, number>();
+  const labels = new TrackLabels();
   for (const stream of streams) {
     const language = subtitleLanguage(stream.language);
     if (!TEXT_SUBTITLE_CODECS.has(stream.codec)) {
@@ -95,14 +79,12 @@ export function planSubtitles(streams: SubtitleStreamInfo[]): SubtitlePlan {
       continue;
     }
     const n = tracks.length;
-    const base = languageName(language) ?? `Track ${n + 1}`;
-    const seen = (labelsUsed.get(base) ?? 0) + 1;
-    labelsUsed.set(base, seen);
+    const label = labels.next(languageName(language) ?? `Track ${n + 1}`);
     tracks.push({
       sourceIndex: stream.index,
       codec: stream.codec,
       language,
-      label: seen === 1 ? base : `${base} (${seen})`,
+      label,
       vtt: `${SUBTITLES_DIR}/s${n}.vtt`,
       playlist: `${SUBTITLES_DIR}/s${n}.m3u8`,
     });

@@ -7,10 +7,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createProgressParser } from '../media/ffmpeg-progress.js';
 import { runProcess } from '../media/ffmpeg-process.js';
+import type { H264Encoder } from '../media/encoders.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { buildLadderCommand, renditionDirs } from './ladder-command.js';
 import type { LadderPublisher } from './ladder-publisher.js';
 import type { LadderPlan } from './ladder-types.js';
+import type { ExtraCodecTuning } from './video-encoders.js';
 
 export interface TranscodeProgress {
   /** 0–100 of the source duration encoded. */
@@ -26,6 +28,9 @@ export interface TranscodeLadderOptions {
   plan: LadderPlan;
   workDir: string;
   x264Preset: string;
+  /** The H.264 encoder detected at start-up (libx264 when absent). */
+  h264Encoder?: H264Encoder;
+  extraCodecTuning?: ExtraCodecTuning;
   publisher: LadderPublisher;
   timeoutMs: number;
   killGraceMs: number;
@@ -44,7 +49,8 @@ export interface TranscodeLadderResult {
 export async function transcodeLadder(options: TranscodeLadderOptions): Promise<TranscodeLadderResult> {
   const { plan, workDir, publisher, media } = options;
   const dirs = renditionDirs(plan);
-  for (const dir of [...dirs.video, ...dirs.audio]) await mkdir(path.join(workDir, dir), { recursive: true });
+  const extraDirs = dirs.extra.flatMap((ladder) => ladder.rungs.map((r) => r.dir));
+  for (const dir of [...dirs.video, ...extraDirs, ...dirs.audio]) await mkdir(path.join(workDir, dir), { recursive: true });
 
   let playable = false;
   const markPlayable = async (isPlayable: boolean) => {
@@ -85,7 +91,12 @@ export async function transcodeLadder(options: TranscodeLadderOptions): Promise<
         plan,
         outputDir: workDir,
         x264Preset: options.x264Preset,
+        h264Encoder: options.h264Encoder,
+        extraCodecTuning: options.extraCodecTuning,
       }),
+      // SVT-AV1 prints its configuration at info level on stderr, past ffmpeg's -loglevel: keep
+      // stderr for warnings and errors, so a failure's last line is the reason.
+      env: { SVT_LOG: '2' },
       timeoutMs: options.timeoutMs,
       killGraceMs: options.killGraceMs,
       signal: options.signal,

@@ -1,13 +1,16 @@
 /**
  * Where StreamForge keeps bytes: originals, renditions, manifests, images. Keys are relative,
  * slash-separated paths (`videos/<id>/<version>/v0/seg_00001.m4s`). The embedded driver is local disk
- * (local-blob-store.ts); the scale-out driver is S3 (#5). Both pass test/contract/blob-store-contract.ts.
+ * (local-blob-store.ts); the scale-out driver is S3 (s3-blob-store.ts). Both pass
+ * test/contract/blob-store-contract.ts; open-blob-store.ts picks one from the config.
  */
 import type { Readable } from 'node:stream';
 
 export interface BlobStat {
   size: number;
   mtimeMs: number;
+  /** Hex SHA-256 of the content, when the store keeps one (S3 does; local disk does not). */
+  sha256?: string;
 }
 
 export interface BlobRange {
@@ -41,6 +44,24 @@ export interface BlobStore {
    * path (sendfile-like serving). Undefined for remote stores.
    */
   localPath?(key: string): string;
+  /**
+   * A time-limited URL at which a client can GET `key` straight from the store, for the origin's
+   * redirect mode. Undefined for stores that clients cannot reach (local disk).
+   */
+  signedUrl?(key: string, options: SignedUrlOptions): Promise<string>;
+  /** Releases connections and timers; the store is unusable afterwards. */
+  close?(): Promise<void>;
+}
+
+export interface SignedUrlOptions {
+  /** Lifetime of the URL from `signedAt`. */
+  expiresInSeconds: number;
+  /** The moment the URL is signed as of (default now); equal values give equal URLs, which caches can share. */
+  signedAt?: Date;
+  /** Content-Type the store should answer with. */
+  contentType?: string;
+  /** Cache-Control the store should answer with. */
+  cacheControl?: string;
 }
 
 export class BlobNotFoundError extends Error {
@@ -54,11 +75,24 @@ export class InvalidBlobKeyError extends Error {
   override name = 'InvalidBlobKeyError';
 }
 
+/** The bytes read do not hash to the SHA-256 stored with the object. */
+export class BlobIntegrityError extends Error {
+  override name = 'BlobIntegrityError';
+  constructor(readonly key: string, expectedSha256: string, actualSha256: string) {
+    super(`blob ${key} is corrupt: SHA-256 ${actualSha256}, expected ${expectedSha256}`);
+  }
+}
+
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** Whether `key` is one StreamForge could have written: see assertValidKey. */
+export function isValidKey(key: string): boolean {
+  return key.length <= 512 && KEY_PATTERN.test(key) && !key.split('/').some((part) => part === '..' || part === '.');
+}
 
 /** Rejects absolute paths, `..`, empty segments, and anything outside a conservative alphabet. */
 export function assertValidKey(key: string): void {
-  if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
+  if (!isValidKey(key)) {
     throw new InvalidBlobKeyError(`invalid blob key: ${JSON.stringify(key.slice(0, 100))}`);
   }
 }

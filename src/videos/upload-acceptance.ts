@@ -20,7 +20,7 @@ import type { FileStore } from '@tus/file-store';
 import { Upload } from '@tus/server';
 import type { Logger } from 'pino';
 import type { AppContext } from '../app.js';
-import { acceptVideo, titleFromFileName } from './video-intake.js';
+import { acceptVideo, parseExtraCodecs, titleFromFileName } from './video-intake.js';
 
 /** Upload-Metadata key recording the video an upload became; reserved, never taken from clients. */
 export const VIDEO_ID_METADATA_KEY = 'streamforgeVideoId';
@@ -91,6 +91,8 @@ export class UploadAcceptance {
       // Copied, not moved: the upload stays answerable (HEAD says complete) until it expires.
       await ctx.store.putFile(sourceKey, path.join(datastore.directory, uploadId));
       const fileName = upload.metadata?.filename ?? null;
+      // Validated at creation (uploads.ts); absent: the configured default.
+      const requested = upload.metadata?.extraCodecs != null ? parseExtraCodecs(upload.metadata.extraCodecs) : null;
       try {
         await acceptVideo(ctx, {
           id: videoId,
@@ -98,6 +100,7 @@ export class UploadAcceptance {
           sourceBytes: upload.size,
           sourceName: fileName,
           title: upload.metadata?.title ?? titleFromFileName(fileName),
+          ...(requested && 'codecs' in requested && { extraCodecs: requested.codecs }),
         });
       } catch (err) {
         // Another process won the race for the primary key: its video is ours too.

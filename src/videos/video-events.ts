@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 
-export type VideoStage = 'queued' | 'probing' | 'transcoding' | 'packaging' | 'ready' | 'failed';
+export type VideoStage = 'queued' | 'probing' | 'analysing' | 'transcoding' | 'packaging' | 'ready' | 'failed';
 
 export interface VideoEvent {
   videoId: string;

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import type { AppContext } from '../app.js';
-import { PROCESS_VIDEO_JOB } from '../pipeline/process-video.js';
+import { EXTRA_VIDEO_CODECS, type ExtraVideoCodec } from '../pipeline/ladder-types.js';
+import { PROCESS_VIDEO_JOB, type ProcessVideoPayload } from '../pipeline/process-video.js';
 import type { VideoRow } from '../db/schema.js';
 
 export interface AcceptVideoOptions {
@@ -14,6 +15,8 @@ export interface AcceptVideoOptions {
   sourceBytes: number;
   sourceName: string | null;
   title: string;
+  /** Extra codec ladders asked for with the upload; absent: the configured default. */
+  extraCodecs?: ExtraVideoCodec[];
 }
 
 export async function acceptVideo(
@@ -40,7 +43,8 @@ export async function acceptVideo(
     ready_at: null,
   });
   // If we die between these two writes, the reconciler enqueues the job (same dedupe key).
-  await ctx.queue.enqueue({ type: PROCESS_VIDEO_JOB, payload: { videoId: options.id }, dedupeKey: `process:${options.id}` });
+  const payload: ProcessVideoPayload = { videoId: options.id, ...(options.extraCodecs && { extraCodecs: options.extraCodecs }) };
+  await ctx.queue.enqueue({ type: PROCESS_VIDEO_JOB, payload, dedupeKey: `process:${options.id}` });
   ctx.worker?.notify();
   return (await ctx.videos.get(options.id))!;
 }
@@ -62,4 +66,18 @@ export function titleFromFileName(name: string | null | undefined): string {
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim();
   return base.slice(0, 200) || 'Untitled video';
+}
+
+/**
+ * The `extraCodecs` upload field (multipart) or metadata entry (tus): a comma-separated list of
+ * av1, vp9 — or `none` (also the empty string) for H.264 only, whatever the configured default.
+ * Returns an error message for anything else.
+ */
+export function parseExtraCodecs(value: string): { codecs: ExtraVideoCodec[] } | { error: string } {
+  const names = value.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'none');
+  const unknown = names.filter((c) => !(EXTRA_VIDEO_CODECS as readonly string[]).includes(c));
+  if (unknown.length > 0 || value.length > 100) {
+    return { error: `extraCodecs: a comma-separated list of ${EXTRA_VIDEO_CODECS.join(', ')}, or none` };
+  }
+  return { codecs: EXTRA_VIDEO_CODECS.filter((c) => names.includes(c)) };
 }

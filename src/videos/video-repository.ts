@@ -6,7 +6,8 @@ import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Database, NewVideoRow, VideoRow, VideoStatus, VideoUpdate } from '../db/schema.js';
 import type { MediaInfo } from '../media/media-info.js';
-import type { LadderPlan } from '../pipeline/ladder-types.js';
+import type { AudioRendition, InterlaceDecision, LadderPlan } from '../pipeline/ladder-types.js';
+import { languageTag } from '../pipeline/track-language.js';
 import { STORYBOARD_JSON, STORYBOARD_VTT } from '../pipeline/storyboard.js';
 import type { SubtitlePlan } from '../pipeline/subtitles.js';
 import type { VideoStage } from './video-events.js';
@@ -200,6 +201,12 @@ export interface VideoJson {
   durationSec: number | null;
   source: { name: string | null; bytes: number; container: string | null; video: MediaInfo['video']; audio: MediaInfo['audio'] } | null;
   renditions: Array<{ name: string; width: number; height: number; fps: number; maxrateKbps: number }>;
+  /** Video codecs of the ladders: 'h264', plus 'av1'/'vp9' when extra ladders were made. */
+  videoCodecs: string[];
+  /** Every audio rendition (AAC stereo), default first, with its measured loudness and the target. */
+  audioTracks: AudioTrackJson[];
+  /** What the content analysis before the ladder found (null before it ran). */
+  analysis: { interlace: InterlaceDecision | null } | null;
   audioOnly: boolean;
   playback: { hls: string; dash: string; mp4: string | null; poster: string | null; storyboard: string | null } | null;
   /** Text tracks (WebVTT, cue times on the stream's timeline), in source order; empty when none. */
@@ -207,6 +214,30 @@ export interface VideoJson {
   timeToPlayableMs: number | null;
   createdAt: string;
   readyAt: string | null;
+}
+
+export interface AudioTrackJson {
+  /** BCP 47, 'und' when unknown. */
+  language: string;
+  label: string;
+  default: boolean;
+  /** Delivered channels (2); the source's are in sourceChannels (6 for a downmixed 5.1 track). */
+  channels: number;
+  sourceChannels: number | null;
+  loudness: { measuredLufs: number | null; truePeakDbtp: number | null; rangeLu: number | null; targetLufs: number } | null;
+}
+
+/** A stored audio rendition as JSON; plans stored before multi-track audio lack some fields. */
+function audioTrackJson(audio: Partial<AudioRendition> & { language?: string | null }, index: number): AudioTrackJson {
+  const l = audio.loudness;
+  return {
+    language: languageTag(audio.language ?? null),
+    label: audio.label ?? (index === 0 ? 'Main audio' : `Audio ${index + 1}`),
+    default: audio.default ?? index === 0,
+    channels: audio.channels ?? 2,
+    sourceChannels: audio.sourceChannels ?? null,
+    loudness: l ? { measuredLufs: l.measuredLufs, truePeakDbtp: l.truePeakDbtp, rangeLu: l.rangeLu, targetLufs: l.targetLufs } : null,
+  };
 }
 
 export function toVideoJson(row: VideoRow): VideoJson {
@@ -236,6 +267,9 @@ export function toVideoJson(row: VideoRow): VideoJson {
       fps: Math.round((r.fps.num / r.fps.den) * 1000) / 1000,
       maxrateKbps: r.maxrateKbps,
     })),
+    videoCodecs: ladder && ladder.video.length > 0 ? ['h264', ...(ladder.extraCodecs ?? [])] : [],
+    audioTracks: (ladder?.audio ?? []).map(audioTrackJson),
+    analysis: ladder ? { interlace: ladder.interlace ?? null } : null,
     audioOnly: ladder ? ladder.video.length === 0 : false,
     playback: prefix
       ? {

@@ -39,6 +39,27 @@ describe('config', () => {
     expect(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' } })).toThrow(/DATABASE_URL/);
   });
 
+  it('normalises loudness to -14 LUFS by default; the target and the switch are settings', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ loudnessNormalise: true, loudnessTargetLufs: -14, loudnessTruePeakDbtp: -1, loudnessRangeLu: 11 });
+    const broadcast = loadConfig({ env: { STREAMFORGE_LOUDNESS_TARGET_LUFS: '-23', STREAMFORGE_LOUDNESS_NORMALISE: 'false' } });
+    expect(broadcast).toMatchObject({ loudnessTargetLufs: -23, loudnessNormalise: false });
+    expect(() => loadConfig({ env: { STREAMFORGE_LOUDNESS_TARGET_LUFS: '3' } })).toThrow(/STREAMFORGE_LOUDNESS_TARGET_LUFS/);
+  });
+
+  it('makes no extra codec ladders by default; STREAMFORGE_EXTRA_CODECS lists them', () => {
+    expect(loadConfig({ env: {} }).extraCodecs).toEqual([]);
+    expect(loadConfig({ env: { STREAMFORGE_EXTRA_CODECS: 'AV1, vp9' } }).extraCodecs).toEqual(['av1', 'vp9']);
+    expect(loadConfig({ env: { STREAMFORGE_EXTRA_CODECS: 'none' } }).extraCodecs).toEqual([]);
+    expect(loadConfig({ env: {}, overrides: { extraCodecs: ['vp9'] } }).extraCodecs).toEqual(['vp9']);
+    expect(() => loadConfig({ env: { STREAMFORGE_EXTRA_CODECS: 'av1,hevc' } })).toThrow(/STREAMFORGE_EXTRA_CODECS/);
+  });
+
+  it('uses libx264 unless a hardware encoder is asked for', () => {
+    expect(loadConfig({ env: {} }).hwEncoder).toBe('none');
+    expect(loadConfig({ env: { STREAMFORGE_HW_ENCODER: 'auto' } }).hwEncoder).toBe('auto');
+    expect(() => loadConfig({ env: { STREAMFORGE_HW_ENCODER: 'cuda' } })).toThrow(/STREAMFORGE_HW_ENCODER/);
+  });
+
   it('rejects unknown keys and broken JSON in the config file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sf-config-'));
     writeFileSync(path.join(dir, 'typo.json'), JSON.stringify({ prot: 1 }));

@@ -5,6 +5,7 @@ import {
   MIN_MAXRATE_KBPS,
   outputFrameRate,
   planLadder,
+  MAX_AUDIO_RENDITIONS,
   rungSpecFor,
 } from '../../src/pipeline/ladder.js';
 import type { VideoRung } from '../../src/pipeline/ladder-types.js';
@@ -213,8 +214,12 @@ describe('planLadder: audio, no video, no audio, interlacing', () => {
     expect(plan.video).toEqual([]);
     expect(plan.deinterlace).toBeNull();
     expect(plan.audio).toEqual([
-      { sourceIndex: 0, codec: 'aac', channels: 2, sampleRate: 44100, bitrateKbps: 96, language: null },
+      {
+        sourceIndex: 0, codec: 'aac', channels: 2, sampleRate: 44100, bitrateKbps: 96,
+        language: 'und', label: 'Main audio', default: true, sourceChannels: 1, loudness: null,
+      },
     ]);
+    expect(plan.extraCodecs).toEqual([]); // no video, no extra video ladders
   });
 
   it('video-only input has no audio rendition', { timeout: T }, () => {
@@ -223,7 +228,7 @@ describe('planLadder: audio, no video, no audio, interlacing', () => {
     expect(plan.video.length).toBeGreaterThan(0);
   });
 
-  it('takes the first listed audio stream (the probe lists the default one first): 5.1 AC-3 → 128k stereo 48 kHz', { timeout: T }, () => {
+  it('makes every audio track an AAC stereo rendition, the default (listed first) first: 5.1 AC-3 → 128k stereo 48 kHz', { timeout: T }, () => {
     const plan = planLadder(
       media(video({ width: 1280, height: 720 }), [
         audio({ index: 2, codec: 'ac3', channels: 6, sampleRate: 48000, language: 'fra' }),
@@ -232,10 +237,45 @@ describe('planLadder: audio, no video, no audio, interlacing', () => {
       OPTIONS,
     );
     expect(plan.audio).toEqual([
-      { sourceIndex: 2, codec: 'aac', channels: 2, sampleRate: 48000, bitrateKbps: 128, language: 'fra' },
+      {
+        sourceIndex: 2, codec: 'aac', channels: 2, sampleRate: 48000, bitrateKbps: 128,
+        language: 'fr', label: 'French', default: true, sourceChannels: 6, loudness: null,
+      },
+      {
+        sourceIndex: 1, codec: 'aac', channels: 2, sampleRate: 48000, bitrateKbps: 128,
+        language: 'en', label: 'English', default: false, sourceChannels: 2, loudness: null,
+      },
     ]);
     const odd = planLadder(media(null, [audio({ sampleRate: 22050 })]), OPTIONS);
     expect(odd.audio[0]!.sampleRate).toBe(48000);
+  });
+
+  it('labels tracks by language, numbering repeats and unknown languages, and keeps at most 8', { timeout: T }, () => {
+    const tracks = [
+      audio({ index: 1, language: 'eng' }),
+      audio({ index: 2, language: 'eng' }),
+      audio({ index: 3, language: null }),
+      audio({ index: 4, language: 'deu' }),
+      ...Array.from({ length: 8 }, (_, i) => audio({ index: 5 + i, language: 'spa' })),
+    ];
+    const plan = planLadder(media(video({ width: 640, height: 360 }), tracks), OPTIONS);
+    expect(plan.audio.map((a) => [a.sourceIndex, a.language, a.label, a.default])).toEqual([
+      [1, 'en', 'English', true],
+      [2, 'en', 'English (2)', false],
+      [3, 'und', 'Audio 3', false],
+      [4, 'de', 'German', false],
+      [5, 'es', 'Spanish', false],
+      [6, 'es', 'Spanish (2)', false],
+      [7, 'es', 'Spanish (3)', false],
+      [8, 'es', 'Spanish (4)', false],
+    ]);
+    expect(plan.audio).toHaveLength(MAX_AUDIO_RENDITIONS);
+  });
+
+  it('plans extra codec ladders only when asked, in a fixed order', { timeout: T }, () => {
+    const source = media(video({ width: 1280, height: 720 }));
+    expect(planLadder(source, OPTIONS).extraCodecs).toEqual([]);
+    expect(planLadder(source, { ...OPTIONS, extraCodecs: ['vp9', 'av1', 'vp9'] }).extraCodecs).toEqual(['av1', 'vp9']);
   });
 
   it('interlaced input gets the bwdif deinterlacer and keeps its frame rate', { timeout: T }, () => {
@@ -245,6 +285,7 @@ describe('planLadder: audio, no video, no audio, interlacing', () => {
     );
     expect(plan.deinterlace).toBe(DEINTERLACE_FILTER);
     expect(plan.deinterlace).toMatch(/^bwdif/);
+    expect(plan.interlace).toEqual({ method: 'probe', interlaced: true, fieldOrder: 'tt' });
     expect(rate(plan.video[0]!)).toBe('25/1');
   });
 });

@@ -101,6 +101,45 @@ describe('HLS master playlist', () => {
   it('has no SUBTITLES attribute without subtitle tracks', () => {
     expect(writeMasterPlaylist({ video, audio, subtitles: [] })).not.toContain('SUBTITLES');
   });
+
+  const tracks = [
+    { uri: 'a0/index.m3u8', peakBps: 140_000, averageBps: 130_000, codec: 'mp4a.40.2', channels: 2, language: 'en', name: 'English', default: true },
+    { uri: 'a1/index.m3u8', peakBps: 150_000, averageBps: 120_000, codec: 'mp4a.40.2', channels: 2, language: 'fr', name: 'French', default: false },
+    { uri: 'a2/index.m3u8', peakBps: 100_000, averageBps: 90_000, codec: 'mp4a.40.2', channels: 2, language: 'und', name: 'Audio 3', default: false },
+  ];
+
+  it('lists every audio track in one group: the default DEFAULT=YES, the others DEFAULT=NO,AUTOSELECT=YES', () => {
+    const text = writeMasterPlaylist({ video, audio: tracks });
+    expect(text.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:'))).toEqual([
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="a0/index.m3u8"',
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="French",LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="2",URI="a1/index.m3u8"',
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio 3",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="2",URI="a2/index.m3u8"',
+    ]);
+    // Budget for the largest audio rendition of the group.
+    expect(text).toContain('#EXT-X-STREAM-INF:BANDWIDTH=1050000,AVERAGE-BANDWIDTH=830000,');
+  });
+
+  it('makes the default track the variant of a multi-track audio-only stream, the others alternatives', () => {
+    const text = writeMasterPlaylist({ video: [], audio: tracks });
+    expect(text).toContain('#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2"\n');
+    expect(text).toContain('NAME="French",LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="2",URI="a1/index.m3u8"');
+    const variants = text.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF:'));
+    expect(variants).toEqual(['#EXT-X-STREAM-INF:BANDWIDTH=150000,AVERAGE-BANDWIDTH=130000,CODECS="mp4a.40.2",AUDIO="audio"']);
+    expect(text).toContain(`${variants[0]}\na0/index.m3u8`);
+  });
+
+  it('adds the extra-codec ladders as further variants, H.264 first, each codec by ascending bandwidth', () => {
+    const extra = [
+      { uri: 'av1/v0/index.m3u8', peakBps: 3_000_000, averageBps: 2_000_000, codec: 'av01.0.08M.08', width: 1920, height: 1080, frameRate: 30 },
+      { uri: 'av1/v1/index.m3u8', peakBps: 500_000, averageBps: 400_000, codec: 'av01.0.04M.08', width: 640, height: 360, frameRate: 30 },
+      { uri: 'vp9/v1/index.m3u8', peakBps: 600_000, averageBps: 450_000, codec: 'vp09.00.21.08.01.01.01.01.00', width: 640, height: 360, frameRate: 30 },
+    ];
+    const text = writeMasterPlaylist({ video: [...video, ...extra], audio });
+    const uris = text.trim().split('\n').filter((l) => !l.startsWith('#'));
+    expect(uris).toEqual(['v1/index.m3u8', 'v0/index.m3u8', 'av1/v1/index.m3u8', 'av1/v0/index.m3u8', 'vp9/v1/index.m3u8']);
+    expect(text).toContain('CODECS="av01.0.04M.08,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=30.000,AUDIO="audio"\nav1/v1/index.m3u8');
+    expect(text).toContain('CODECS="vp09.00.21.08.01.01.01.01.00,mp4a.40.2"');
+  });
 });
 
 describe('HLS subtitle playlist', () => {
@@ -167,6 +206,33 @@ describe('DASH MPD', () => {
     expect(mpd).toContain('<Label>Q&amp;A &lt;live&gt;</Label>');
     expect(mpd).toContain('<Representation id="s1" bandwidth="1">');
     expect(mpd.indexOf('contentType="video"')).toBeLessThan(mpd.indexOf('contentType="text"'));
+  });
+
+  it('gives each video codec its own AdaptationSet, ranked AV1 > VP9 > H.264, and each audio track a labelled set', () => {
+    const av1 = { ...representation, id: 'av1/v0', codec: 'av01.0.05M.08', group: 'av1', initialization: 'av1/v0/init_4.mp4', media: 'av1/v0/seg_$Number%05d$.m4s' };
+    const vp9 = { ...representation, id: 'vp9/v0', codec: 'vp09.00.31.08.01.01.01.01.00', group: 'vp9', initialization: 'vp9/v0/init_5.mp4', media: 'vp9/v0/seg_$Number%05d$.m4s' };
+    const audioBase = { kind: 'audio' as const, codec: 'mp4a.40.2', bandwidthBps: 130_000, timescale: 48000, startNumber: 0, timeline: [{ t: 0, d: 96000 }], sampleRate: 48000, channels: 2 };
+    const mpd = writeMpd({
+      type: 'static', durationSec: 14, segmentSeconds: 4,
+      representations: [
+        { ...representation, group: 'h264' }, av1, vp9,
+        { ...audioBase, id: 'a0', initialization: 'a0/init.mp4', media: 'a0/seg_$Number%05d$.m4s', language: 'en', label: 'English', default: true },
+        { ...audioBase, id: 'a1', initialization: 'a1/init.mp4', media: 'a1/seg_$Number%05d$.m4s', language: 'und', label: 'Audio 2', default: false },
+      ],
+      videoGroupPriority: ['av1', 'vp9', 'h264'],
+    });
+    const sets = [...mpd.matchAll(/<AdaptationSet ([^>]*)>/g)].map((m) => m[1]!);
+    expect(sets).toEqual([
+      'id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="1280" maxHeight="720" selectionPriority="1"',
+      'id="1" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="1280" maxHeight="720" selectionPriority="3"',
+      'id="2" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" maxWidth="1280" maxHeight="720" selectionPriority="2"',
+      'id="3" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1" lang="en"',
+      'id="4" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"',
+    ]);
+    expect(mpd).toContain('lang="en">\n      <Label>English</Label>\n      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"/>\n');
+    expect(mpd).toContain('<Label>Audio 2</Label>\n      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="alternate"/>');
+    expect(mpd).toContain('codecs="av01.0.05M.08"');
+    expect(mpd).toContain('media="vp9/v0/seg_$Number%05d$.m4s"');
   });
 
   it('writes a dynamic MPD while processing, anchored at the processing start', () => {
