@@ -94,7 +94,7 @@ export const configSchema = z.object({
   extraCodecs: codecList.default([]),
   /** SVT-AV1 preset of the AV1 ladder: 0 (slowest, best) … 13 (fastest). */
   av1Preset: z.coerce.number().int().min(0).max(13).default(10),
-  /** libvpx-vp9 cpu-used of the VP9 ladder: 0 (slowest, best) … 8 (fastest); 5 and up use the realtime deadline. */
+  /** libvpx-vp9 cpu-used of the VP9 ladder: 6 … 8 use the realtime deadline (cheap); 0 (slowest, best) … 5 the good-quality one. */
   vp9Speed: z.coerce.number().int().min(0).max(8).default(6),
   /** H.264 encoder: libx264 (`none`), or a hardware one tried at start-up with fallback to libx264. */
   hwEncoder: z.enum(['none', 'auto', 'nvenc', 'qsv', 'vaapi']).default('none'),

@@ -64,6 +64,8 @@ export interface MasterVideoVariant {
   width: number;
   height: number;
   frameRate: number;
+  /** Preference between codecs (HLS SCORE, higher first); written only when variants differ in codec. */
+  score?: number;
 }
 
 export interface MasterAudioRendition {
@@ -160,6 +162,8 @@ export function writeMasterPlaylist({ video, audio, subtitles = [] }: MasterPlay
   const family = (v: MasterVideoVariant) => v.codec.split('.')[0]!;
   const families = [...new Set(video.map(family))];
   const sorted = families.flatMap((f) => video.filter((v) => family(v) === f).sort((a, b) => a.peakBps - b.peakBps));
+  // SCORE tells a player that decodes several codecs which to prefer; with one codec it says nothing.
+  const scored = families.length > 1;
   for (const v of sorted) {
     const codecs = [v.codec, ...(audioCodec ? [audioCodec] : [])].join(',');
     const attrs = [
@@ -168,6 +172,7 @@ export function writeMasterPlaylist({ video, audio, subtitles = [] }: MasterPlay
       `CODECS=${quoted(codecs)}`,
       `RESOLUTION=${v.width}x${v.height}`,
       `FRAME-RATE=${v.frameRate.toFixed(3)}`,
+      ...(scored && v.score !== undefined ? [`SCORE=${v.score}`] : []),
       ...(audio.length > 0 ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
       ...subtitlesAttr,
     ];

@@ -32,8 +32,12 @@ interface PublishedSegment {
 /** Video codec of a rendition: the H.264 ladder or an extra one. */
 export type VideoCodecFamily = 'h264' | ExtraVideoCodec;
 
-/** Preference between codec families where players may choose (DASH @selectionPriority). */
-const FAMILY_PREFERENCE: VideoCodecFamily[] = ['av1', 'vp9', 'h264'];
+/**
+ * Preference between codec families where a player decodes several (HLS SCORE, DASH
+ * @selectionPriority): AV1 for its efficiency, then H.264; VP9 — the cheap compatibility ladder
+ * (realtime libvpx) — only for players without H.264.
+ */
+const FAMILY_PREFERENCE: VideoCodecFamily[] = ['av1', 'h264', 'vp9'];
 
 interface RenditionState {
   dir: string;
@@ -261,6 +265,7 @@ export class LadderPublisher {
           width: s.width!,
           height: s.height!,
           frameRate: s.frameRate!,
+          score: FAMILY_PREFERENCE.length - FAMILY_PREFERENCE.indexOf(s.family!),
         })),
       audio: this.renditions
         .filter((r) => r.kind === 'audio')

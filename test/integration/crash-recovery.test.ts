@@ -22,7 +22,8 @@ afterAll(() => {
 });
 
 function startServer(port: number): Promise<ChildProcess> {
-  return startServerProcess({ port, dataDir, env: { STREAMFORGE_JOB_LEASE_MS: '3000' } });
+  // No enrichment stages: this test is about the ladder job, and stage scratch would be in work/.
+  return startServerProcess({ port, dataDir, env: { STREAMFORGE_JOB_LEASE_MS: '3000', STREAMFORGE_STAGE_CONCURRENCY: '0' } });
 }
 
 function ffmpegProcessesOf(dir: string): string[] {

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { detectH264Encoder, parseEncoderList } from '../../src/media/encoders.js';
 import { detectInterlace } from '../../src/media/interlace-detect.js';
 import { measureLoudness, normalisationFilter, STREAMING_TARGET } from '../../src/media/loudness.js';
-import { corpusFile } from '../helpers/media.js';
+import { followEvents, startTestServer, uploadFile } from '../helpers/app-server.js';
+import { corpusFile, generatedClip } from '../helpers/media.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sf-analysis-'));
 
@@ -86,6 +87,19 @@ describe('hardware encoder detection', () => {
       expect(result.tried.every((t) => !t.usable)).toBe(true);
     } else {
       expect(result.tried.at(-1)).toMatchObject({ accel: result.encoder.hardware, usable: true });
+    }
+  });
+
+  it('a worker configured for hardware (auto) falls back to libx264 and processes videos', async () => {
+    const server = await startTestServer({ segmentSeconds: 2, hwEncoder: 'auto' });
+    try {
+      const upload = await uploadFile(server.baseUrl, generatedClip({ seconds: 3, width: 320, height: 240, fps: 25, audio: false }));
+      const video = (await followEvents(server.baseUrl, upload.body.id, 60_000)).at(-1)!.data;
+      expect(video.status, video.error).toBe('ready');
+      const master = await (await fetch(server.baseUrl + video.playback.hls)).text();
+      expect(master).toMatch(/CODECS="avc1\.64/); // x264 High profile
+    } finally {
+      await server.close();
     }
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaLimitError, TimeoutError, UnsupportedMediaError } from '../../src/errors.js';
 import { probeMedia } from '../../src/media/ffprobe.js';
 import type { MediaInfo } from '../../src/media/media-info.js';
-import { planLadder } from '../../src/pipeline/ladder.js';
+import { MAX_AUDIO_RENDITIONS, planLadder } from '../../src/pipeline/ladder.js';
 import { corpusFile, mediaDir } from '../helpers/media.js';
 
 const PROBE_TIMEOUT_MS = 20_000;
@@ -92,7 +92,9 @@ const corpus = readdirSync(mediaDir).filter((f) => !f.endsWith('.md')).sort();
 
 function checkLadder(info: MediaInfo): void {
   const plan = planLadder(info, { segmentSeconds: 4, maxFps: 60 });
-  expect(plan.audio.length).toBe(info.audio.length > 0 ? 1 : 0);
+  // Every audio track becomes a rendition (up to the cap), the default one first.
+  expect(plan.audio.length).toBe(Math.min(info.audio.length, MAX_AUDIO_RENDITIONS));
+  if (info.audio.length > 0) expect(plan.audio[0]!.sourceIndex).toBe(info.audio[0]!.index);
   if (!info.video) {
     expect(plan.video).toEqual([]);
     return;

@@ -193,14 +193,15 @@ describe('extra codec ladders', () => {
   it('maps capped quality onto each codec: SVT-AV1 capped CRF, VP9 constrained quality', () => {
     const rung = plan.video[0]!;
     expect(extraCodecArgs({ rung, index: 4, segmentSeconds: 2, codec: 'av1', tuning: { av1Preset: 10, vp9Speed: 6 } }).slice(0, 10)).toEqual([
-      '-c:v:4', 'libsvtav1', '-preset:v:4', '10', '-crf:v:4', String(rung.crf + 12), '-maxrate:v:4', `${rung.maxrateKbps}k`, '-bufsize:v:4', `${rung.bufsizeKbps}k`,
+      '-c:v:4', 'libsvtav1', '-preset:v:4', '10', '-crf:v:4', String(rung.crf + 14), '-maxrate:v:4', `${rung.maxrateKbps}k`, '-bufsize:v:4', `${rung.bufsizeKbps}k`,
     ]);
     const vp9 = extraCodecArgs({ rung, index: 8, segmentSeconds: 2, codec: 'vp9', tuning: { av1Preset: 10, vp9Speed: 6 } });
     expect(vp9.slice(0, 14)).toEqual([
       '-c:v:8', 'libvpx-vp9', '-deadline:v:8', 'realtime', '-cpu-used:v:8', '6', '-row-mt:v:8', '1',
       '-crf:v:8', String(rung.crf + 10), '-b:v:8', `${rung.maxrateKbps}k`, '-bufsize:v:8', `${rung.bufsizeKbps}k`,
     ]);
-    expect(extraCodecArgs({ rung, index: 8, segmentSeconds: 2, codec: 'vp9', tuning: { av1Preset: 10, vp9Speed: 2 } })).toContain('good');
+    expect(extraCodecArgs({ rung, index: 8, segmentSeconds: 2, codec: 'vp9', tuning: { av1Preset: 10, vp9Speed: 5 } })).toContain('good');
+    expect(extraCodecArgs({ rung, index: 8, segmentSeconds: 2, codec: 'vp9', tuning: { av1Preset: 10, vp9Speed: 6 } })).toContain('realtime');
   });
 
   it('gives rungs under 64 px no AV1 copy (SVT-AV1 refuses them), but a VP9 one', () => {

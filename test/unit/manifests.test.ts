@@ -134,11 +134,17 @@ describe('HLS master playlist', () => {
       { uri: 'av1/v1/index.m3u8', peakBps: 500_000, averageBps: 400_000, codec: 'av01.0.04M.08', width: 640, height: 360, frameRate: 30 },
       { uri: 'vp9/v1/index.m3u8', peakBps: 600_000, averageBps: 450_000, codec: 'vp09.00.21.08.01.01.01.01.00', width: 640, height: 360, frameRate: 30 },
     ];
-    const text = writeMasterPlaylist({ video: [...video, ...extra], audio });
+    const text = writeMasterPlaylist({
+      video: [...video.map((v) => ({ ...v, score: 2 })), ...extra.map((v) => ({ ...v, score: v.codec.startsWith('av01') ? 3 : 1 }))],
+      audio,
+    });
     const uris = text.trim().split('\n').filter((l) => !l.startsWith('#'));
     expect(uris).toEqual(['v1/index.m3u8', 'v0/index.m3u8', 'av1/v1/index.m3u8', 'av1/v0/index.m3u8', 'vp9/v1/index.m3u8']);
-    expect(text).toContain('CODECS="av01.0.04M.08,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=30.000,AUDIO="audio"\nav1/v1/index.m3u8');
-    expect(text).toContain('CODECS="vp09.00.21.08.01.01.01.01.00,mp4a.40.2"');
+    expect(text).toContain('CODECS="av01.0.04M.08,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=30.000,SCORE=3,AUDIO="audio"\nav1/v1/index.m3u8');
+    expect(text).toContain('CODECS="vp09.00.21.08.01.01.01.01.00,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=30.000,SCORE=1,');
+    expect(text).toContain('CODECS="avc1.64001e,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=29.970,SCORE=2,');
+    // One codec: nothing to prefer, no SCORE.
+    expect(writeMasterPlaylist({ video: video.map((v) => ({ ...v, score: 2 })), audio })).not.toContain('SCORE');
   });
 });
 

@@ -113,7 +113,8 @@ export function createStageHandler(deps: StageDeps) {
     if (!(await stageRecords.start(videoId, name, runId))) return;
 
     const keyPrefix = stageRunPrefix(video.output_prefix, name, runId);
-    const workDir = path.join(config.dataDir, 'work', 'stages', `${videoId}-${name}-${runId}-${job.attempt}`);
+    // Named by run, not attempt: a retry after a crash clears the dead attempt's scratch first.
+    const workDir = path.join(config.dataDir, 'work', 'stages', `${videoId}-${name}-${runId}`);
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true });
     let lastProgress = 0;
