@@ -104,6 +104,8 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         timeoutMs: 60_000 + Math.round(video.source_bytes / 50_000),
         signal: ctx.signal,
       });
+      // What the probe found is shown while the content is analysed.
+      await videos.update(videoId, { media_json: JSON.stringify(media), duration_ms: Math.round(media.durationSec * 1000) });
       const planned = planLadder(media, {
         segmentSeconds: config.segmentSeconds,
         maxFps: config.maxFps,
@@ -123,11 +125,7 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         log,
         onProgress: (percent) => report('analysing', percent, null),
       });
-      await videos.update(videoId, {
-        media_json: JSON.stringify(media),
-        ladder_json: JSON.stringify(plan),
-        duration_ms: Math.round(media.durationSec * 1000),
-      });
+      await videos.update(videoId, { ladder_json: JSON.stringify(plan) });
       log.info(
         {
           container: media.container,

@@ -4,7 +4,7 @@
  */
 
 export type VideoStatus = 'processing' | 'ready' | 'failed';
-export type VideoStage = 'queued' | 'probing' | 'transcoding' | 'packaging' | 'ready' | 'failed';
+export type VideoStage = 'queued' | 'probing' | 'analysing' | 'transcoding' | 'packaging' | 'ready' | 'failed';
 
 export interface VideoProgress {
   stage: VideoStage;

@@ -53,6 +53,7 @@ export function formatAge(iso: string, now = Date.now()): string {
 export const STAGE_LABELS: Record<string, string> = {
   queued: 'Queued',
   probing: 'Inspecting',
+  analysing: 'Analysing',
   transcoding: 'Transcoding',
   packaging: 'Finishing',
   ready: 'Ready',
