@@ -8,7 +8,7 @@
  * keys start with a letter or digit, and list() skips it.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -75,7 +75,10 @@ export class LocalBlobStore implements BlobStore {
     stream.on('error', ignoreEarlyError);
     try {
       await this.writeAtomically(target, async (tmp) => {
-        await pipeline(stream, counter, createWriteStream(tmp, { flags: 'wx' }));
+        // Opened before the pipeline starts: a stream that fails at once must not leave a write
+        // stream still opening (and creating) the temp file after the clean-up removed it.
+        const handle = await fs.open(tmp, 'wx');
+        await pipeline(stream, counter, handle.createWriteStream());
       });
     } finally {
       stream.off('error', ignoreEarlyError);
