@@ -60,7 +60,12 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   const queue = new SqlQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: config.jobMaxAttempts });
   const videos = new VideoRepository({ db: database.db, dialect: database.dialect });
   const stageRecords = new StageRepository(database.db);
-  const stageDeps: StageDeps = { config, store, queue, videos, stageRecords, stages: options.stages ?? STAGES, logger: logger.child({ component: 'stages' }) };
+  const stageDeps: StageDeps = {
+    config, store, queue, videos, stageRecords, stages: options.stages ?? STAGES,
+    logger: logger.child({ component: 'stages' }),
+    // Files of superseded stage runs must leave the origin's memory cache too.
+    onDeleted: (prefix) => origin.invalidatePrefix(prefix),
+  };
   const events = new LocalVideoEventBus();
   const origin = createOrigin({
     store,

@@ -37,8 +37,12 @@ async function openWatchPage(baseUrl: string, id: string, query = ''): Promise<{
   return { page, errors, player };
 }
 
-/** Presses Play, waits until the playhead passes `seconds`, and returns the decoded-frame count then. */
-async function playUntil(player: Locator, seconds: number, timeoutMs = 30_000): Promise<{ currentTime: number; frames: number }> {
+/**
+ * Presses Play, waits until the playhead passes `seconds`, and returns the decoded-frame count then.
+ * The bound is generous: on the 2-core CI machine, with transcodes running beside it, dash.js took up
+ * to 30 s to start (4.7–10.8 s on an idle machine).
+ */
+async function playUntil(player: Locator, seconds: number, timeoutMs = 60_000): Promise<{ currentTime: number; frames: number }> {
   await player.getByRole('button', { name: 'Play', exact: true }).click();
   const page = player.page();
   await page.waitForFunction((s) => document.querySelector('video')!.currentTime > s, seconds, { timeout: timeoutMs, polling: 100 });

@@ -39,6 +39,8 @@ export interface StageDeps {
   stageRecords: StageRepository;
   stages: readonly AnyVideoStage[];
   logger: Logger;
+  /** Told of every prefix whose files were deleted, so caches in front of the store drop them (the origin's). */
+  onDeleted?: (prefix: string) => void;
 }
 
 /** `videos/<id>/<version>/` → `<version>`. */
@@ -146,15 +148,19 @@ export function createStageHandler(deps: StageDeps) {
       if (!(await stageRecords.finish(videoId, name, runId, result))) {
         log.info('a newer run replaced this one: discarding its outputs');
         await store.deletePrefix(keyPrefix);
+        deps.onDeleted?.(keyPrefix);
         return;
       }
-      await removeOlderRuns(store, `${video.output_prefix}${name}/`, runId);
+      for (const prefix of await removeOlderRuns(store, `${video.output_prefix}${name}/`, runId)) deps.onDeleted?.(prefix);
       log.info({ ms: Date.now() - started }, 'stage done');
     } catch (err) {
       const final = err instanceof PermanentError || job.attempt >= job.maxAttempts;
       if (!ctx.signal.aborted) {
         await stageRecords.fail(videoId, name, runId, (err as Error).message, { final }).catch(() => {});
-        if (final) await store.deletePrefix(keyPrefix).catch(() => {});
+        if (final) {
+          await store.deletePrefix(keyPrefix).catch(() => {});
+          deps.onDeleted?.(keyPrefix);
+        }
       }
       throw err;
     } finally {
@@ -163,7 +169,14 @@ export function createStageHandler(deps: StageDeps) {
   };
 }
 
-async function removeOlderRuns(store: BlobStore, stagePrefix: string, keep: string): Promise<void> {
+/** Deletes every run's files but `keep`'s; returns the prefixes deleted. */
+async function removeOlderRuns(store: BlobStore, stagePrefix: string, keep: string): Promise<string[]> {
   const runs = new Set((await store.list(stagePrefix)).map((key) => key.slice(stagePrefix.length).split('/')[0]!));
-  for (const run of runs) if (run !== keep) await store.deletePrefix(`${stagePrefix}${run}/`);
+  const removed: string[] = [];
+  for (const run of runs) {
+    if (run === keep) continue;
+    await store.deletePrefix(`${stagePrefix}${run}/`);
+    removed.push(`${stagePrefix}${run}/`);
+  }
+  return removed;
 }
