@@ -56,6 +56,10 @@ export function openDatabase(url: string): DatabaseHandle {
           oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
       },
     });
+    // A connection the server drops while idle (a restart, a failover, an administrator) is an
+    // 'error' on the pool; unheard, it would crash the process. The pool replaces the client, and
+    // the next query that needs one fails or succeeds on its own.
+    pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
