@@ -7,10 +7,8 @@
  * older attempts' outputs are removed when an attempt wins.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { PermanentError } from '../errors.js';
@@ -23,6 +21,7 @@ import type { VideoEventBus } from '../videos/video-events.js';
 import { publishedExtras, STORYBOARD_DIR, type VideoRepository } from '../videos/video-repository.js';
 import { planLadder } from './ladder.js';
 import { analyseForLadder } from './ladder-analysis.js';
+import { localSourceFile } from './local-source.js';
 import { LadderPublisher, type RenditionSummary } from './ladder-publisher.js';
 import type { ExtraVideoCodec } from './ladder-types.js';
 import { makePoster, makeProgressiveFile, writeFragmentedFile } from './progressive.js';
@@ -96,7 +95,7 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
     await mkdir(workDir, { recursive: true });
     try {
       report('probing', 0, null);
-      const inputPath = await localSource(store, video.source_key, workDir);
+      const inputPath = await localSourceFile(store, video.source_key, workDir);
       const media = await probeMedia({
         ffprobePath: config.ffprobePath,
         filePath: inputPath,
@@ -317,14 +316,6 @@ async function publishSubtitleTracks(options: {
     tracks: made.made.map((m) => m.track),
     skipped: [...plan.skipped, ...made.failed].sort((a, b) => a.sourceIndex - b.sourceIndex),
   };
-}
-
-/** A local path of the original: the store's own file when on local disk, else a scratch copy. */
-async function localSource(store: BlobStore, key: string, workDir: string): Promise<string> {
-  if (store.localPath) return store.localPath(key);
-  const file = path.join(workDir, 'source');
-  await pipeline(await store.createReadStream(key), createWriteStream(file));
-  return file;
 }
 
 async function removeOtherVersions(store: BlobStore, videoId: string, keep: string): Promise<void> {

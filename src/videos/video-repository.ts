@@ -163,11 +163,15 @@ export class VideoRepository {
   }
 }
 
+/** `videos/<id>/<version>/` → `<version>` (one per processing attempt). */
+export function outputVersion(outputPrefix: string): string {
+  return outputPrefix.split('/')[2]!;
+}
+
 /** Public URL path of a published file of a video, relative to the server. */
 export function streamPath(videoId: string, outputPrefix: string, file: string): string {
-  // outputPrefix is 'videos/<id>/<version>/'; the origin serves it as /stream/<id>/<version>/.
-  const version = outputPrefix.split('/')[2];
-  return `/stream/${videoId}/${version}/${file}`;
+  // The origin serves 'videos/<id>/<version>/' as /stream/<id>/<version>/.
+  return `/stream/${videoId}/${outputVersion(outputPrefix)}/${file}`;
 }
 
 /** Folder of the storyboard (sprites, storyboard.vtt, storyboard.json) beside the manifests. */

@@ -1,7 +1,6 @@
 /** openDatabase/migrateToLatest on PostgreSQL: a throw-away database per test. */
 import { describe } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
+import { dropPostgresTestDatabase, postgresDatabaseHarness, postgresTestUrl } from '../helpers/postgres.js';
 import { databaseContract } from './database-contract.js';
 
 // Probed once at load, so an unreachable server skips (or, under CI, fails) the whole file.
@@ -9,16 +8,5 @@ const probeUrl = await postgresTestUrl();
 if (probeUrl) await dropPostgresTestDatabase(probeUrl);
 
 describe.skipIf(probeUrl === null)('PostgreSQL', () => {
-  databaseContract('PostgreSQL', async () => {
-    const url = await postgresTestUrl();
-    if (!url) throw new Error('PostgreSQL went away during the run');
-    const handle = openDatabase(url);
-    return {
-      handle,
-      close: async () => {
-        await handle.close();
-        await dropPostgresTestDatabase(url);
-      },
-    };
-  });
+  databaseContract('PostgreSQL', postgresDatabaseHarness);
 });

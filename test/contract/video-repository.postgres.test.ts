@@ -1,7 +1,6 @@
 /** VideoRepository and StageRepository on PostgreSQL: a throw-away database per test. */
 import { describe } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
+import { dropPostgresTestDatabase, postgresDatabaseHarness, postgresTestUrl } from '../helpers/postgres.js';
 import { stageRepositoryContract } from './stage-repository-contract.js';
 import { videoRepositoryContract } from './video-repository-contract.js';
 
@@ -9,20 +8,7 @@ import { videoRepositoryContract } from './video-repository-contract.js';
 const probeUrl = await postgresTestUrl();
 if (probeUrl) await dropPostgresTestDatabase(probeUrl);
 
-async function postgresHarness() {
-  const url = await postgresTestUrl();
-  if (!url) throw new Error('PostgreSQL went away during the run');
-  const handle = openDatabase(url);
-  return {
-    handle,
-    close: async () => {
-      await handle.close();
-      await dropPostgresTestDatabase(url);
-    },
-  };
-}
-
 describe.skipIf(probeUrl === null)('PostgreSQL', () => {
-  videoRepositoryContract('PostgreSQL', postgresHarness);
-  stageRepositoryContract('PostgreSQL', postgresHarness);
+  videoRepositoryContract('PostgreSQL', postgresDatabaseHarness);
+  stageRepositoryContract('PostgreSQL', postgresDatabaseHarness);
 });

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { type DatabaseHandle, openDatabase } from '../../src/db/database.js';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -50,6 +51,20 @@ export async function dropPostgresTestDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   if (!/^sf_test_[0-9a-f]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a test database`);
   await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+/** A fresh database opened through openDatabase, dropped again by close(): the contract suites' harness. */
+export async function postgresDatabaseHarness(): Promise<{ handle: DatabaseHandle; close(): Promise<void> }> {
+  const url = await postgresTestUrl();
+  if (!url) throw new Error('PostgreSQL went away during the run');
+  const handle = openDatabase(url);
+  return {
+    handle,
+    close: async () => {
+      await handle.close();
+      await dropPostgresTestDatabase(url);
+    },
+  };
 }
 
 function redact(url: string): string {

@@ -17,7 +17,7 @@ import type { MediaInfo } from '../../media/media-info.js';
 import type { LeasedJob, Queue } from '../../queue/queue.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import type { StageRepository } from '../../videos/stage-repository.js';
-import type { VideoRepository } from '../../videos/video-repository.js';
+import { outputVersion, type VideoRepository } from '../../videos/video-repository.js';
 import type { LadderPlan } from '../ladder-types.js';
 import { localSourceFile } from '../local-source.js';
 import { assembleRendition } from './published-rendition.js';
@@ -41,11 +41,6 @@ export interface StageDeps {
   logger: Logger;
   /** Told of every prefix whose files were deleted, so caches in front of the store drop them (the origin's). */
   onDeleted?: (prefix: string) => void;
-}
-
-/** `videos/<id>/<version>/` → `<version>`. */
-function versionOf(outputPrefix: string): string {
-  return outputPrefix.split('/')[2]!;
 }
 
 /** Where one run of a stage publishes its files. */
@@ -94,7 +89,7 @@ export async function requestStage(deps: StageDeps, options: { videoId: string; 
   if (!stage.appliesTo(JSON.parse(video.media_json) as MediaInfo, JSON.parse(video.ladder_json) as LadderPlan)) {
     throw new BadRequestError(`${stage.name} does not apply to video ${options.videoId}`);
   }
-  return enqueueRun(deps, { videoId: options.videoId, stage, version: versionOf(video.output_prefix), stageOptions: parsed.data });
+  return enqueueRun(deps, { videoId: options.videoId, stage, version: outputVersion(video.output_prefix), stageOptions: parsed.data });
 }
 
 export function createStageHandler(deps: StageDeps) {
@@ -108,7 +103,7 @@ export function createStageHandler(deps: StageDeps) {
 
     const [video, record] = await Promise.all([videos.get(videoId), stageRecords.get(videoId, name)]);
     if (!video || video.status !== 'ready' || !video.output_prefix || !video.media_json || !video.ladder_json || !record
-      || record.run_id !== runId || record.version !== versionOf(video.output_prefix) || record.status === 'done') {
+      || record.run_id !== runId || record.version !== outputVersion(video.output_prefix) || record.status === 'done') {
       log.info('stage run superseded or done: nothing to do');
       return;
     }
