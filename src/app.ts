@@ -13,11 +13,12 @@ import { createProcessVideoHandler, PROCESS_VIDEO_JOB } from './pipeline/process
 import { STAGES } from './pipeline/stages/stage-registry.js';
 import { createStageHandler, STAGE_JOB, type StageDeps } from './pipeline/stages/stage-runner.js';
 import type { Queue } from './queue/queue.js';
-import { SqlQueue } from './queue/sql-queue.js';
+import { openQueue } from './queue/open-queue.js';
 import { Worker } from './queue/worker.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { openBlobStore } from './storage/open-blob-store.js';
-import { LocalVideoEventBus, type VideoEventBus } from './videos/video-events.js';
+import type { VideoEventBus } from './videos/video-events.js';
+import { openVideoEventBus } from './videos/open-video-event-bus.js';
 import { StageRepository } from './videos/stage-repository.js';
 import { VideoRepository } from './videos/video-repository.js';
 import { VideoReconciler } from './videos/video-reconciler.js';
@@ -57,7 +58,7 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   const store = await openBlobStore({ config, logger: logger.child({ component: 'storage' }) });
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
-  const queue = new SqlQueue({ db: database.db, dialect: database.dialect, defaultMaxAttempts: config.jobMaxAttempts });
+  const queue = await openQueue({ config, database });
   const videos = new VideoRepository({ db: database.db, dialect: database.dialect });
   const stageRecords = new StageRepository(database.db);
   const stageDeps: StageDeps = {
@@ -66,7 +67,7 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
     // Files of superseded stage runs must leave the origin's memory cache too.
     onDeleted: (prefix) => origin.invalidatePrefix(prefix),
   };
-  const events = new LocalVideoEventBus();
+  const events = await openVideoEventBus({ config });
   const origin = createOrigin({
     store,
     cacheBytes: config.segmentCacheBytes,
@@ -133,6 +134,8 @@ export async function closeAppContext(ctx: AppContext, options: { graceMs?: numb
   ctx.reconciler.stop();
   const graceMs = options.graceMs ?? 10_000;
   await Promise.all([ctx.worker?.stop({ graceMs }), ctx.stageWorker?.stop({ graceMs })]);
+  await ctx.queue.close?.();
+  await ctx.events.close?.();
   await ctx.database.close();
   await ctx.store.close?.();
 }

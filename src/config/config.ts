@@ -102,8 +102,31 @@ export const configSchema = z.object({
   workerConcurrency: z.coerce.number().int().min(0).max(64).default(1),
   /** Enrichment stage jobs (thumbnails, previews, quality…) run at once, beside the ladder jobs. */
   stageConcurrency: z.coerce.number().int().min(0).max(64).default(1),
-  /** Run the job worker inside `serve` (embedded mode). */
+  /** Run the job worker inside `serve` (embedded mode). `role: api` overrides it. */
   embeddedWorker: flag.default(true),
+  /**
+   * What `serve` runs (docs/scale-out.md): `all` (HTTP + workers, the single-process default), `api`
+   * (HTTP only: uploads, API, origin, SSE) or `worker` (jobs only, no HTTP). Any number of each.
+   */
+  role: z.enum(['all', 'api', 'worker']).default('all'),
+  /**
+   * Redis (`redis://[user:password@]host:port[/db]` or `rediss://…`). When set, jobs go through
+   * BullMQ on it and video events and cache invalidations cross processes through its pub/sub.
+   */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Prefix of every Redis key and channel, so several StreamForge installs can share one Redis. */
+  redisPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (≤ 64)').default('streamforge'),
+  /**
+   * Videos at least this long (seconds) are split into chunks encoded as separate jobs, on any
+   * worker, then stitched (docs/chunked-encoding.md). 0: never. Default: 300 with REDIS_URL (many
+   * workers), 0 without (one process gains nothing from splitting).
+   */
+  chunkedMinDurationSec: z.coerce.number().min(0).max(24 * 60 * 60).optional(),
+  /** Target length of one chunk (rounded to whole segments). */
+  chunkSeconds: z.coerce.number().min(8).max(3600).default(120),
   /** How long a leased job stays owned without a heartbeat before another worker may take it. */
   jobLeaseMs: ms.default(30_000),
   /** Attempts before a job that keeps failing for transient reasons is failed for good. */
@@ -137,7 +160,7 @@ export const configSchema = z.object({
   }
 });
 
-export type Config = z.output<typeof configSchema> & { databaseUrl: string };
+export type Config = z.output<typeof configSchema> & { databaseUrl: string; chunkedMinDurationSec: number };
 
 /** Environment variable of every setting. */
 export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
@@ -173,6 +196,11 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   workerConcurrency: 'STREAMFORGE_WORKER_CONCURRENCY',
   stageConcurrency: 'STREAMFORGE_STAGE_CONCURRENCY',
   embeddedWorker: 'STREAMFORGE_EMBEDDED_WORKER',
+  role: 'STREAMFORGE_ROLE',
+  redisUrl: 'REDIS_URL',
+  redisPrefix: 'STREAMFORGE_REDIS_PREFIX',
+  chunkedMinDurationSec: 'STREAMFORGE_CHUNKED_MIN_DURATION_SEC',
+  chunkSeconds: 'STREAMFORGE_CHUNK_SECONDS',
   jobLeaseMs: 'STREAMFORGE_JOB_LEASE_MS',
   jobMaxAttempts: 'STREAMFORGE_JOB_MAX_ATTEMPTS',
   jobBackoffMs: 'STREAMFORGE_JOB_BACKOFF_MS',
@@ -230,5 +258,6 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     ...parsed.data,
     dataDir,
     databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, 'streamforge.db')}`,
+    chunkedMinDurationSec: parsed.data.chunkedMinDurationSec ?? (parsed.data.redisUrl ? 300 : 0),
   };
 }

@@ -63,4 +63,6 @@ export interface Queue {
   fail(jobId: string, owner: string, options: FailOptions): Promise<FailOutcome>;
   get(jobId: string): Promise<JobInfo | null>;
   counts(): Promise<Record<JobStatus, number>>;
+  /** Releases connections (drivers that hold any). */
+  close?(): Promise<void>;
 }

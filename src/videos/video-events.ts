@@ -22,6 +22,8 @@ export interface VideoEventBus {
   publish(event: VideoEvent): void;
   /** Returns the unsubscribe function. */
   subscribe(videoId: string, listener: (event: VideoEvent) => void): () => void;
+  /** Releases connections (drivers that hold any). */
+  close?(): Promise<void>;
 }
 
 export class LocalVideoEventBus implements VideoEventBus {
