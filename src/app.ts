@@ -6,10 +6,17 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
+import type { CacheInvalidationBus } from './delivery/cache-invalidation.js';
+import { DeletionAnnouncingBlobStore } from './delivery/deletion-announcing-store.js';
 import { createMediaRedirect } from './delivery/media-redirect.js';
+import { openCacheInvalidationBus } from './delivery/open-cache-invalidation-bus.js';
 import { createOrigin, type Origin } from './delivery/origin.js';
 import { detectH264Encoder, type H264Encoder, SOFTWARE_H264 } from './media/encoders.js';
 import { createProcessVideoHandler, PROCESS_VIDEO_JOB } from './pipeline/process-video.js';
+import { ASSEMBLE_JOB, CHUNK_JOB } from './pipeline/chunked-jobs.js';
+import { createChunkHandler } from './pipeline/encode-chunk.js';
+import { createAssembleHandler } from './pipeline/assemble-chunks.js';
+import { ChunkRepository } from './videos/chunk-repository.js';
 import { STAGES } from './pipeline/stages/stage-registry.js';
 import { createStageHandler, STAGE_JOB, type StageDeps } from './pipeline/stages/stage-runner.js';
 import type { Queue } from './queue/queue.js';
@@ -34,6 +41,8 @@ export interface AppContext {
   /** What queues and runs enrichment stages (src/pipeline/stages/). */
   stageDeps: StageDeps;
   events: VideoEventBus;
+  /** Tells every process's origin which blobs were deleted (src/delivery/cache-invalidation.ts). */
+  invalidations: CacheInvalidationBus;
   origin: Origin;
   /** Present when this process runs jobs: the ladder worker (`video.process`). */
   worker: Worker | null;
@@ -55,7 +64,10 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   const { config } = options;
   const logger = options.logger ?? pino({ level: config.logLevel });
   // The store first: a wrong bucket or credentials should stop start-up before any migration runs.
-  const store = await openBlobStore({ config, logger: logger.child({ component: 'storage' }) });
+  const blobStore = await openBlobStore({ config, logger: logger.child({ component: 'storage' }) });
+  // Every deletion through the store, by any module in any process, empties every origin's cache.
+  const invalidations = await openCacheInvalidationBus({ config, logger: logger.child({ component: 'cache-invalidation' }) });
+  const store: BlobStore = new DeletionAnnouncingBlobStore({ store: blobStore, invalidations });
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
   const queue = await openQueue({ config, database });
@@ -64,10 +76,9 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   const stageDeps: StageDeps = {
     config, store, queue, videos, stageRecords, stages: options.stages ?? STAGES,
     logger: logger.child({ component: 'stages' }),
-    // Files of superseded stage runs must leave the origin's memory cache too.
-    onDeleted: (prefix) => origin.invalidatePrefix(prefix),
+    // No onDeleted: the store announces its deletions to every origin (deletion-announcing-store.ts).
   };
-  const events = await openVideoEventBus({ config });
+  const events = await openVideoEventBus({ config, logger: logger.child({ component: 'events' }) });
   const origin = createOrigin({
     store,
     cacheBytes: config.segmentCacheBytes,
@@ -79,12 +90,19 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
         : undefined,
     logger: logger.child({ component: 'origin' }),
   });
+  invalidations.subscribe((prefix) => origin.invalidatePrefix(prefix));
   const runWorker = options.runWorker ?? config.embeddedWorker;
   const h264Encoder = runWorker && config.workerConcurrency > 0 ? await chooseH264Encoder(config, logger) : null;
+  const chunks = new ChunkRepository(database.db);
   const worker = h264Encoder
     ? new Worker({
         queue,
-        handlers: { [PROCESS_VIDEO_JOB]: createProcessVideoHandler({ config, store, videos, events, logger, stageDeps, h264Encoder }) },
+        handlers: {
+          [PROCESS_VIDEO_JOB]: createProcessVideoHandler({ config, store, videos, events, logger, stageDeps, h264Encoder, chunked: { queue, chunks } }),
+          // Chunked encoding (docs/chunked-encoding.md): any ladder worker encodes chunks and assembles.
+          [CHUNK_JOB]: createChunkHandler({ config, store, videos, events, logger, queue, chunks, h264Encoder }),
+          [ASSEMBLE_JOB]: createAssembleHandler({ config, store, videos, events, logger, queue, chunks, h264Encoder, stageDeps }),
+        },
         concurrency: config.workerConcurrency,
         leaseMs: config.jobLeaseMs,
         backoffMs: config.jobBackoffMs,
@@ -102,8 +120,8 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
         logger: logger.child({ component: 'stage-worker' }),
       })
     : null;
-  const reconciler = new VideoReconciler({ videos, queue, events, logger: logger.child({ component: 'reconciler' }) });
-  return { config, logger, database, store, queue, videos, stageRecords, stageDeps, events, origin, worker, stageWorker, reconciler };
+  const reconciler = new VideoReconciler({ videos, queue, events, chunks, logger: logger.child({ component: 'reconciler' }) });
+  return { config, logger, database, store, queue, videos, stageRecords, stageDeps, events, invalidations, origin, worker, stageWorker, reconciler };
 }
 
 /**
@@ -136,6 +154,7 @@ export async function closeAppContext(ctx: AppContext, options: { graceMs?: numb
   await Promise.all([ctx.worker?.stop({ graceMs }), ctx.stageWorker?.stop({ graceMs })]);
   await ctx.queue.close?.();
   await ctx.events.close?.();
+  await ctx.invalidations.close?.();
   await ctx.database.close();
   await ctx.store.close?.();
 }

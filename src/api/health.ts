@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app.js';
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', async () => ({ status: 'ok', role: ctx.config.role }));
   app.get('/ready', async (_request, reply) => {
     const checks: Record<string, string> = {};
     try {

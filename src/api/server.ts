@@ -39,3 +39,11 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await registerWebApp(app);
   return app;
 }
+
+/** The HTTP face of a `--role worker` process: /health and /ready only, for process managers. */
+export async function buildHealthServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger });
+  registerErrorHandler(app);
+  registerHealthRoutes(app, ctx);
+  return app;
+}

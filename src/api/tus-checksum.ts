@@ -10,14 +10,19 @@
  * the store through an AsyncLocalStorage entered around each request (`withRequestChecksum`),
  * because @tus/server calls `DataStore.write(stream, id, offset)` with nothing of the request, and
  * concurrent requests must never see each other's checksum.
+ *
+ * The store also writes each upload's info (`<id>.json`) atomically (AtomicFileConfigstore): with
+ * several API processes on one uploads volume, one process reads an upload's info while another
+ * rewrites it, and a half-written JSON would read as "no such upload" (404, and a client starts over).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline, type Readable, Transform } from 'node:stream';
-import { FileStore } from '@tus/file-store';
+import { FileConfigstore, FileStore } from '@tus/file-store';
+import { ERRORS, type Upload } from '@tus/server';
 
 export const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
@@ -74,7 +79,7 @@ export class ChecksumFileStore extends FileStore {
   private readonly requestChecksum = new AsyncLocalStorage<string | undefined>();
 
   constructor(options: ConstructorParameters<typeof FileStore>[0]) {
-    super(options);
+    super({ ...options, configstore: options.configstore ?? new AtomicFileConfigstore(options.directory) });
     // @tus/server's OPTIONS handler builds Tus-Extension from the store's extensions.
     this.extensions = [...this.extensions, 'checksum'];
   }
@@ -126,6 +131,26 @@ export class ChecksumFileStore extends FileStore {
   private async truncate(id: string, offset: number): Promise<void> {
     // The id was resolved inside the directory by getUpload before any write.
     await fs.truncate(path.join(this.directory, id), offset);
+  }
+}
+
+/**
+ * FileConfigstore (same `<id>.json` layout) whose writes are a temporary file renamed into place: a
+ * reader — in this process or another on the same volume — sees the old JSON or the new, never half.
+ */
+export class AtomicFileConfigstore extends FileConfigstore {
+  override async set(key: string, value: Upload): Promise<void> {
+    if (path.basename(key) !== key) throw ERRORS.FILE_NOT_FOUND;
+    const target = path.join(this.directory, `${key}.json`);
+    // A leading dot and no .json suffix: list() never pairs it with an upload.
+    const temporary = path.join(this.directory, `.${key}.${randomUUID()}.tmp`);
+    await fs.writeFile(temporary, JSON.stringify(value));
+    try {
+      await fs.rename(temporary, target);
+    } catch (err) {
+      await fs.rm(temporary, { force: true });
+      throw err;
+    }
   }
 }
 

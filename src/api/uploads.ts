@@ -1,6 +1,6 @@
 /**
  * Resumable uploads: a tus 1.0 endpoint at /api/uploads (@tus/server over @tus/file-store, partial
- * uploads under <dataDir>/uploads/) with the creation, creation-with-upload, creation-defer-length,
+ * uploads under STREAMFORGE_UPLOADS_DIR, default <dataDir>/uploads/) with the creation, creation-with-upload, creation-defer-length,
  * termination, expiration and checksum (sha1, sha256, md5) extensions, and GET
  * /api/uploads/:uploadId as JSON for clients that want to know where an upload stands and which
  * video it became.
@@ -10,10 +10,15 @@
  * Checksum is ours (tus-checksum.ts): @tus/server 2.x and @tus/file-store do not implement it.
  * Creation and PATCH are refused with 507 up front when the bytes would eat into the disk's
  * reserve (STREAMFORGE_MIN_FREE_BYTES, src/storage/free-space.ts).
+ *
+ * Many API processes (docs/scale-out.md): they share the uploads directory (a shared volume) and,
+ * when REDIS_URL is set, one lock per upload in Redis (redis-upload-locker.ts), so consecutive
+ * PATCHes of an upload may reach different processes and a resuming client cuts a stale PATCH
+ * wherever it runs.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { ERRORS, MemoryLocker, Server, type Upload } from '@tus/server';
+import { ERRORS, type Locker, MemoryLocker, Server, type Upload } from '@tus/server';
+import { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
 import { InsufficientStorageError, NotFoundError } from '../errors.js';
@@ -21,6 +26,7 @@ import { ID_PATTERN, newId } from '../ids.js';
 import { assertFreeSpace } from '../storage/free-space.js';
 import { UploadAcceptance, VIDEO_ID_METADATA_KEY } from '../videos/upload-acceptance.js';
 import { parseExtraCodecs, titleSchema } from '../videos/video-intake.js';
+import { RedisUploadLocker } from './redis-upload-locker.js';
 import {
   CHECKSUM_ALGORITHM_HEADER,
   CHECKSUM_ALGORITHMS,
@@ -38,17 +44,21 @@ const UPLOAD_ID = new RegExp(ID_PATTERN);
 
 export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const logger = ctx.logger.child({ component: 'uploads' });
-  const directory = path.join(ctx.config.dataDir, 'uploads');
+  // A volume every API process mounts when there are several (STREAMFORGE_UPLOADS_DIR).
+  const directory = ctx.config.uploadsDir;
   // FileStore creates its directory asynchronously in its constructor; listing needs it now.
   await fs.mkdir(directory, { recursive: true });
   const datastore = new ChecksumFileStore({ directory, expirationPeriodInMilliseconds: ctx.config.uploadExpiryMs });
   const acceptance = new UploadAcceptance({ ctx, datastore, logger });
+  const locker = openUploadLocker(ctx, logger);
+  app.addHook('onClose', async () => {
+    if (locker instanceof RedisUploadLocker) await locker.close();
+  });
 
   const tus = new Server({
     path: UPLOADS_PATH,
     datastore,
-    // Embedded mode: one process owns every upload. Scale-out needs a shared locker (#5).
-    locker: new MemoryLocker(),
+    locker,
     maxSize: ctx.config.maxUploadBytes,
     relativeLocation: true,
     respectForwardedHeaders: false,
@@ -137,6 +147,19 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     });
     scope.all(UPLOADS_PATH, handOver);
     scope.all(`${UPLOADS_PATH}/*`, handOver);
+  });
+}
+
+/**
+ * One process owns every upload in embedded mode (MemoryLocker); with Redis, the lock of an upload
+ * is shared by every API process, whichever receives its requests.
+ */
+function openUploadLocker(ctx: AppContext, logger: AppContext['logger']): Locker {
+  if (!ctx.config.redisUrl) return new MemoryLocker();
+  return new RedisUploadLocker({
+    redis: new Redis(ctx.config.redisUrl, { connectionName: `${ctx.config.redisPrefix}:tus-locker` }),
+    keyPrefix: ctx.config.redisPrefix,
+    logger: logger.child({ component: 'upload-locker' }),
   });
 }
 

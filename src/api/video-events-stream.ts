@@ -3,6 +3,13 @@
  * ({ stage, percent, etaMs }), `playable`, and finally `ready` or `failed` with the final state,
  * after which the stream ends. Written by hand: the SSE wire format is four lines of text and the
  * stream needs our own subscribe-before-snapshot ordering so no event falls between the two.
+ *
+ * Events are the fast path, the record is the truth. The final `ready`/`failed` must never be
+ * missed, yet a networked bus loses events while its connection is down and a worker can die between
+ * writing the record and publishing: so the stream re-reads the record when the bus reports a gap
+ * (`onResync`: the current state is sent, or the final event) and, as a backstop, with every
+ * heartbeat (the final event only). The record is written before the event is published
+ * (process-video.ts, video-reconciler.ts), so whichever arrives first is the final state.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
@@ -58,8 +65,34 @@ export function streamVideoEvents(options: {
       send(event.type, { stage: event.stage, percent: event.percent, etaMs: event.etaMs });
     }
   };
-  const unsubscribe = ctx.events.subscribe(videoId, onEvent);
-  const heartbeat = setInterval(() => !closed && res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  // A gap reported while the snapshot is being read may postdate that read: re-read after it.
+  let gapBeforeSnapshot = false;
+  /** Re-reads the record: ends the stream when it is final; after a gap also resends the state. */
+  const resync = async (reason: 'gap' | 'heartbeat') => {
+    if (closed) return;
+    if (!snapshotSent) {
+      if (reason === 'gap') gapBeforeSnapshot = true;
+      return;
+    }
+    const row = await ctx.videos.get(videoId);
+    if (closed) return;
+    if (!row) return finish();
+    const state = toVideoJson(row);
+    if (state.status !== 'processing') {
+      send(state.status, state);
+      finish();
+    } else if (reason === 'gap') {
+      send('state', state);
+    }
+  };
+  const resyncSafely = (reason: 'gap' | 'heartbeat') =>
+    void resync(reason).catch((err: unknown) => request.log.warn({ err, videoId }, 'event stream could not re-read the video'));
+  const unsubscribe = ctx.events.subscribe(videoId, onEvent, { onResync: () => resyncSafely('gap') });
+  const heartbeat = setInterval(() => {
+    if (closed) return;
+    res.write(': keep-alive\n\n');
+    resyncSafely('heartbeat');
+  }, HEARTBEAT_MS);
   request.raw.on('close', finish);
 
   void (async () => {
@@ -73,6 +106,7 @@ export function streamVideoEvents(options: {
     }
     snapshotSent = true;
     for (const event of pending.splice(0)) await deliver(event);
+    if (gapBeforeSnapshot) await resync('gap');
   })().catch((err) => {
     request.log.error({ err }, 'event stream failed');
     finish();

@@ -127,9 +127,9 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
     // A running job notices on its next step (markReady fails) and discards its outputs.
     await videos.delete(id);
     await ctx.stageRecords.deleteForVideo(id);
+    // The store announces each deletion to every process's origin (deletion-announcing-store.ts).
     await store.deletePrefix(videoKeyPrefix(id));
     await store.delete(row.source_key);
-    ctx.origin.invalidatePrefix(videoKeyPrefix(id));
     return reply.code(204).send();
   });
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { closeAppContext, createAppContext, startBackground, type AppContext } from '../app.js';
-import { buildServer } from '../api/server.js';
+import { buildHealthServer, buildServer } from '../api/server.js';
 import { AnalyzeInputError, analyzeFile, formatReport } from './analyze.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
@@ -23,8 +23,9 @@ import { streamPath, toVideoJson } from '../videos/video-repository.js';
 const USAGE = `usage: streamforge <command> [options]
 
 commands:
-  serve                 start the HTTP server (and the job worker, in embedded mode)
-      --port N --host ADDR --data-dir DIR
+  serve                 start StreamForge; --role all (default: HTTP + job workers, one process),
+      --port N --host ADDR  api (HTTP only) or worker (jobs only; /health and /ready on --port)
+      --data-dir DIR --role all|api|worker
   ingest FILE           process one local video file; prints where its manifests are
       --title TEXT --json --data-dir DIR
   migrate               apply pending database migrations
@@ -41,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      role: { type: 'string' },
       title: { type: 'string' },
       reference: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -57,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       ...(values.port !== undefined ? { port: values.port as unknown as number } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+      // Validated by the config schema like STREAMFORGE_ROLE, so a typo stops start-up with its name.
+      ...(values.role !== undefined ? { role: values.role as Config['role'] } : {}),
     },
   });
   switch (command) {
@@ -77,15 +81,26 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/**
+ * `serve` in one of three roles (docs/scale-out.md): `all` is the single-process default; `api`
+ * serves HTTP and runs no jobs; `worker` runs jobs and answers only /health and /ready, so process
+ * managers and orchestrators can probe it. The roles share nothing but DATABASE_URL, REDIS_URL and
+ * the storage settings.
+ */
 async function serve(config: Config): Promise<number> {
+  const runWorker = config.role === 'worker' || (config.role === 'all' && config.embeddedWorker);
   // Only processes that run jobs need ffmpeg; refuse to start without it rather than fail every upload.
-  const versions = config.embeddedWorker && config.workerConcurrency > 0 ? await checkFfmpeg(config) : null;
-  const ctx = await createAppContext({ config });
+  const versions = runWorker && (config.workerConcurrency > 0 || config.stageConcurrency > 0) ? await checkFfmpeg(config) : null;
+  const ctx = await createAppContext({ config, runWorker });
   if (versions) ctx.logger.info(versions, 'ffmpeg found');
-  const app = await buildServer(ctx);
+  const app = config.role === 'worker' ? await buildHealthServer(ctx) : await buildServer(ctx);
   await app.listen({ port: config.port, host: config.host });
   await startBackground(ctx);
-  ctx.logger.info({ dataDir: config.dataDir, worker: Boolean(ctx.worker) }, 'StreamForge is up');
+  const address = app.server.address();
+  ctx.logger.info(
+    { role: config.role, port: typeof address === 'object' && address ? address.port : config.port, dataDir: config.dataDir, worker: Boolean(ctx.worker) },
+    'StreamForge is up',
+  );
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

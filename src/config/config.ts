@@ -70,6 +70,11 @@ export const configSchema = z.object({
    * into it are refused with 507 before any byte is stored. 0 keeps no reserve.
    */
   minFreeBytes: z.coerce.number().int().min(0).default(1024 ** 3),
+  /**
+   * Where partial resumable (tus) uploads live (default <dataDir>/uploads). With several API
+   * processes behind one address this must be a volume they all mount (docs/scale-out.md).
+   */
+  uploadsDir: z.string().min(1).optional(),
   /** A resumable (tus) upload not finished this long after its creation is refused (410) and swept. */
   uploadExpiryMs: ms.default(24 * 60 * 60 * 1000),
   /** How often expired resumable uploads are deleted from <dataDir>/uploads. */
@@ -160,7 +165,7 @@ export const configSchema = z.object({
   }
 });
 
-export type Config = z.output<typeof configSchema> & { databaseUrl: string; chunkedMinDurationSec: number };
+export type Config = z.output<typeof configSchema> & { databaseUrl: string; uploadsDir: string; chunkedMinDurationSec: number };
 
 /** Environment variable of every setting. */
 export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
@@ -180,6 +185,7 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   s3PresignExpiresSeconds: 'STREAMFORGE_S3_PRESIGN_EXPIRES_SECONDS',
   maxUploadBytes: 'STREAMFORGE_MAX_UPLOAD_BYTES',
   minFreeBytes: 'STREAMFORGE_MIN_FREE_BYTES',
+  uploadsDir: 'STREAMFORGE_UPLOADS_DIR',
   uploadExpiryMs: 'STREAMFORGE_UPLOAD_EXPIRY_MS',
   uploadCleanupIntervalMs: 'STREAMFORGE_UPLOAD_CLEANUP_INTERVAL_MS',
   segmentSeconds: 'STREAMFORGE_SEGMENT_SECONDS',
@@ -258,6 +264,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     ...parsed.data,
     dataDir,
     databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, 'streamforge.db')}`,
+    uploadsDir: path.resolve(parsed.data.uploadsDir ?? path.join(dataDir, 'uploads')),
     chunkedMinDurationSec: parsed.data.chunkedMinDurationSec ?? (parsed.data.redisUrl ? 300 : 0),
   };
 }

@@ -11,6 +11,7 @@ import * as initial from './migrations/0001-initial.js';
 import * as videoDetails from './migrations/0002-video-details.js';
 import * as subtitles from './migrations/0003-subtitles.js';
 import * as videoStages from './migrations/0004-video-stages.js';
+import * as videoChunks from './migrations/0005-video-chunks.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0002-video-details': videoDetails,
   '0003-subtitles': subtitles,
   '0004-video-stages': videoStages,
+  '0005-video-chunks': videoChunks,
 };
 
 export function openDatabase(url: string): DatabaseHandle {

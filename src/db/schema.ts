@@ -89,10 +89,49 @@ export interface VideoStagesTable {
   updated_at: number;
 }
 
+/** The chunk plan of a video encoded in chunks (docs/chunked-encoding.md); at most one per video. */
+export interface VideoChunkPlansTable {
+  video_id: string;
+  /** Output version every chunk of the plan writes under (videos/<id>/<version>/). */
+  version: string;
+  /** JSON LadderPlan the chunks encode (analysis included), frozen with the plan. */
+  plan_json: string;
+  /** JSON MediaInfo of the probe the plan came from. */
+  media_json: string;
+  /** JSON ChunkGrid (src/pipeline/chunk-plan.ts): GOP frames per rung, segments per chunk, chunk count. */
+  grid_json: string;
+  created_at: number;
+}
+
+export type ChunkKind = 'video' | 'audio';
+export type ChunkStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface VideoChunksTable {
+  video_id: string;
+  version: string;
+  /** 'video': frames [start_frame, end_frame) of every rung (frames of rung 0 here); 'audio': every track, whole. */
+  kind: ChunkKind;
+  idx: number;
+  /** First output frame of rung 0 (0 for audio). */
+  start_frame: number;
+  /** End (exclusive) of rung 0; null for the last chunk (to the end) and for audio. */
+  end_frame: number | null;
+  status: ChunkStatus;
+  attempts: number;
+  /** Lease owner of the attempt that last started the chunk. */
+  attempt_owner: string | null;
+  /** JSON ChunkResult (src/videos/chunk-repository.ts) once done. */
+  result_json: string | null;
+  error: string | null;
+  updated_at: number;
+}
+
 export interface Database {
   videos: VideosTable;
   jobs: JobsTable;
   video_stages: VideoStagesTable;
+  video_chunk_plans: VideoChunkPlansTable;
+  video_chunks: VideoChunksTable;
   kysely_migration: { name: string; timestamp: string };
 }
 
@@ -101,4 +140,6 @@ export type NewVideoRow = Insertable<VideosTable>;
 export type VideoUpdate = Updateable<VideosTable>;
 export type JobRow = Selectable<JobsTable>;
 export type VideoStageRow = Selectable<VideoStagesTable>;
+export type VideoChunkRow = Selectable<VideoChunksTable>;
+export type VideoChunkPlanRow = Selectable<VideoChunkPlansTable>;
 export type JobInsert = Insertable<JobsTable> & { id: string };

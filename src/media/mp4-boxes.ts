@@ -5,7 +5,7 @@
  * The manifests need these exact values; a full MP4 library would be a large dependency for them.
  */
 
-interface Box {
+export interface Box {
   type: string;
   /** Offset of the payload (after the header). */
   start: number;
@@ -16,7 +16,7 @@ interface Box {
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'moof', 'traf', 'mvex', 'edts', 'dinf']);
 const VISUAL_SAMPLE_ENTRIES = new Set(['avc1', 'avc3', 'hvc1', 'hev1', 'av01', 'vp09']);
 
-function* boxes(buf: Buffer, from: number, to: number): Generator<Box> {
+export function* boxes(buf: Buffer, from: number, to: number): Generator<Box> {
   let offset = from;
   while (offset + 8 <= to) {
     let size = buf.readUInt32BE(offset);

@@ -56,6 +56,30 @@ export function toVodPlaylist(text: string): string {
   return out;
 }
 
+/**
+ * A finished (VOD) media playlist of CMAF segments, written from a segment list rather than read
+ * from ffmpeg — chunked encoding assembles its playlists so. The same form ffmpeg's HLS muxer writes:
+ * TARGETDURATION is the longest EXTINF rounded (RFC 8216 §4.3.3.1 compares rounded durations).
+ */
+export function writeMediaPlaylist(options: { initUri: string; segments: MediaPlaylistSegment[] }): string {
+  for (const uri of [options.initUri, ...options.segments.map((s) => s.uri)]) {
+    if (!SAFE_URI.test(uri)) throw new Error(`unexpected URI for a media playlist: ${uri}`);
+  }
+  const target = Math.max(1, ...options.segments.map((s) => Math.round(s.durationSec)));
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${target}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+    `#EXT-X-MAP:URI="${options.initUri}"`,
+    ...options.segments.flatMap((s) => [`#EXTINF:${s.durationSec.toFixed(6)},`, s.uri]),
+    '#EXT-X-ENDLIST',
+    '',
+  ].join('\n');
+}
+
 export interface MasterVideoVariant {
   uri: string;
   peakBps: number;

@@ -19,6 +19,7 @@ import {
   type ExtraCodecTuning,
   extraCodecArgs,
   extraCodecCovers,
+  gopFrames,
   h264EncoderArgs,
   h264FilterTail,
   h264GlobalArgs,
@@ -37,6 +38,26 @@ export interface LadderCommandOptions {
   h264Encoder?: H264Encoder;
   /** Presets of the extra-codec encoders; the defaults when absent. */
   extraCodecTuning?: ExtraCodecTuning;
+  /** Encode one chunk of the video rungs only (chunked encoding); absent: the whole ladder. */
+  window?: LadderWindow;
+}
+
+/**
+ * One chunk of a chunked encode (docs/chunked-encoding.md): the video rungs only (no audio, no
+ * extra codecs), each trimmed to exact output frames of its fps filter, so every rung's frames are
+ * the ones a whole-file run puts there. The input is seeked to a keyframe a little before the
+ * chunk (`-ss … -noaccurate_seek`) with `-copyts -start_at_zero`, so timestamps stay those of a
+ * whole-file run (counted from the container's start) and the origin shift and fps filter land
+ * every frame on the same global grid; `trim` then keeps output frames [start, end) and
+ * `setpts=PTS-STARTPTS` makes the chunk start at 0 (the chunk job moves it back: tfdt rewrite).
+ */
+export interface LadderWindow {
+  /** Seconds from the container's start to seek to (a keyframe at or before it is decoded first). */
+  seekSec: number;
+  /** Per video rung, in plan order: output frames [start, end) in the fps filter's 1/fps time base; end null = to the end. */
+  frames: Array<{ start: number; end: number | null }>;
+  /** Number of the chunk's first segment, so segment names are global (seg_%05d). */
+  firstSegment: number;
 }
 
 /** One extra-codec ladder: which H.264 rungs it copies (by plan index) and their directories. */
@@ -87,8 +108,19 @@ const HDR_TO_SDR =
  */
 export const SEGMENT_MUXER_OPTIONS = 'movflags=+negative_cts_offsets:use_editlist=0';
 
+/**
+ * hls_time of a chunk: half a frame under one GOP, so the muxer cuts at every keyframe (each G
+ * frames later) and nowhere else — whatever the rounding of G / fps against segmentSeconds.
+ */
+function chunkHlsTime(plan: LadderPlan): string {
+  const seconds = Math.min(...plan.video.map((rung) => (gopFrames(rung, plan.segmentSeconds) - 0.5) * (rung.fps.den / rung.fps.num)));
+  return seconds.toFixed(6);
+}
+
 export function buildLadderCommand(options: LadderCommandOptions): string[] {
-  const { inputPath, media, plan, outputDir } = options;
+  const { inputPath, media, outputDir, window } = options;
+  // A chunk is video rungs only: the audio is encoded whole by its own job, extra codecs in one pass.
+  const plan = window ? { ...options.plan, audio: [], extraCodecs: [] } : options.plan;
   const encoder = options.h264Encoder ?? SOFTWARE_H264;
   const tuning = options.extraCodecTuning ?? DEFAULT_EXTRA_CODEC_TUNING;
   const dirs = renditionDirs(plan);
@@ -98,6 +130,9 @@ export function buildLadderCommand(options: LadderCommandOptions): string[] {
     '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
     '-progress', 'pipe:1', '-nostats', '-stats_period', '0.5',
     ...(hasVideo ? h264GlobalArgs(encoder) : []),
+    ...(window
+      ? [...(window.seekSec > 0 ? ['-ss', window.seekSec.toFixed(6), '-noaccurate_seek'] : []), '-copyts', '-start_at_zero']
+      : []),
     // Only plain files, only the demuxer the probe accepted.
     '-protocol_whitelist', 'file', '-f', demuxerOf(media),
     '-i', `file:${inputPath}`,
@@ -113,7 +148,10 @@ export function buildLadderCommand(options: LadderCommandOptions): string[] {
     const tail = h264FilterTail(encoder);
     plan.video.forEach((rung, i) => {
       // fps first (fewer frames to scale); a CFR output also absorbs VFR jitter without A/V drift.
-      const chain = `[s${i}]fps=${rung.fps.num}/${rung.fps.den},scale=w=${rung.width}:h=${rung.height}:flags=bicubic,setsar=1,format=yuv420p`;
+      const frames = window?.frames[i];
+      // trim on frame indices: the fps filter's time base is 1/fps, so its pts ARE output frame numbers.
+      const trim = frames ? `,trim=start_pts=${frames.start}${frames.end === null ? '' : `:end_pts=${frames.end}`},setpts=PTS-STARTPTS` : '';
+      const chain = `[s${i}]fps=${rung.fps.num}/${rung.fps.den}${trim},scale=w=${rung.width}:h=${rung.height}:flags=bicubic,setsar=1,format=yuv420p`;
       // The extra codecs encode the same scaled frames: one scale per rung, whatever the codecs.
       const copies = dirs.extra.filter((ladder) => ladder.rungs.some((r) => r.index === i)).map((ladder) => `[${ladder.codec}_${i}]`);
       if (copies.length === 0) {
@@ -131,7 +169,7 @@ export function buildLadderCommand(options: LadderCommandOptions): string[] {
   for (const audio of plan.audio) args.push('-map', `0:${audio.sourceIndex}`);
 
   plan.video.forEach((rung, i) => {
-    args.push(...h264EncoderArgs({ rung, index: i, segmentSeconds: seg, encoder, x264Preset: options.x264Preset as X264Preset }));
+    args.push(...h264EncoderArgs({ rung, index: i, segmentSeconds: seg, encoder, x264Preset: options.x264Preset as X264Preset, frameGrid: window !== undefined }));
   });
   let outIndex = plan.video.length;
   for (const ladder of dirs.extra) {
@@ -158,7 +196,8 @@ export function buildLadderCommand(options: LadderCommandOptions): string[] {
   args.push(
     '-max_muxing_queue_size', '4096',
     '-f', 'hls',
-    '-hls_time', String(seg),
+    '-hls_time', window ? chunkHlsTime(plan) : String(seg),
+    ...(window ? ['-start_number', String(window.firstSegment)] : []),
     '-hls_playlist_type', 'event',
     '-hls_segment_type', 'fmp4',
     '-hls_segment_options', SEGMENT_MUXER_OPTIONS,

@@ -8,20 +8,24 @@
  * AdaptationSets with the codec strings read from their init segments. Subtitle
  * tracks, made after the ladder (subtitles.ts), join through publishSubtitles, which rewrites the
  * MPD and the master, again master last.
+ *
+ * Chunked encoding has no running ffmpeg to follow: its assembly job hands the recorded segment lists
+ * of every rendition to publishRecorded, which writes the same manifests (VOD playlists, static MPD,
+ * master last) from them.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readInitSegment, readSegmentDecodeTime } from '../media/mp4-boxes.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { type DashRepresentation, type TimelineEntry, writeMpd } from './dash-manifest.js';
-import { parseMediaPlaylist, toVodPlaylist, writeMasterPlaylist, writeSubtitlePlaylist } from './hls-playlist.js';
+import { parseMediaPlaylist, toVodPlaylist, writeMasterPlaylist, writeMediaPlaylist, writeSubtitlePlaylist } from './hls-playlist.js';
 import type { AudioRendition, ExtraVideoCodec, LadderPlan, VideoRung } from './ladder-types.js';
 import { renditionDirs } from './ladder-command.js';
 
 export const MASTER_PLAYLIST = 'master.m3u8';
 export const DASH_MANIFEST = 'manifest.mpd';
 
-interface PublishedSegment {
+export interface PublishedSegment {
   uri: string;
   durationSec: number;
   bytes: number;
@@ -51,6 +55,16 @@ interface RenditionState {
   segments: PublishedSegment[];
   /** The playlist text matching `segments`, republished with the manifests. */
   playlistText: string | null;
+}
+
+/** A rendition whose segments are already stored at their final keys (chunked encoding). */
+export interface RecordedRendition {
+  /** v0, a0, …: as renditionDirs names them. */
+  dir: string;
+  initUri: string;
+  codec: string;
+  timescale: number;
+  segments: PublishedSegment[];
 }
 
 export interface LadderPublisherOptions {
@@ -136,6 +150,27 @@ export class LadderPublisher {
       ),
       ...plan.audio.map((audio, i) => ({ ...blank, segments: [], dir: dirs.audio[i]!, kind: 'audio' as const, audio })),
     ];
+  }
+
+  /**
+   * The manifests of a ladder whose segments are all stored already, from their recorded lists:
+   * media playlists (VOD), the static MPD, then the master. Every rendition of the plan must be given.
+   */
+  static async publishRecorded(options: LadderPublisherOptions & { renditions: RecordedRendition[] }): Promise<LadderPublisher> {
+    const publisher = new LadderPublisher(options);
+    for (const state of publisher.renditions) {
+      const recorded = options.renditions.find((r) => r.dir === state.dir);
+      if (!recorded || recorded.segments.length === 0) throw new Error(`no recorded segments for rendition ${state.dir}`);
+      state.initUri = recorded.initUri;
+      state.codec = recorded.codec;
+      state.timescale = recorded.timescale;
+      state.segments = [...recorded.segments];
+      state.playlistText = writeMediaPlaylist({ initUri: recorded.initUri, segments: recorded.segments });
+    }
+    await publisher.writeManifests(true);
+    publisher.manifestsWritten = true;
+    publisher.finished = true;
+    return publisher;
   }
 
   /** Publishes what ffmpeg finished since the last call; `final` marks the manifests as VOD. */

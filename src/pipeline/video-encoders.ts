@@ -20,6 +20,12 @@ export interface RungEncoding {
   /** Output video stream index (the `:v:N` specifier). */
   index: number;
   segmentSeconds: number;
+  /**
+   * Chunked encoding (docs/chunked-encoding.md): keyframes every GOP by frame count from the
+   * chunk's first frame (`expr:eq(mod(n,G),0)`), instead of by time from the stream's start, so
+   * every chunk's segments are whole GOPs of exactly G frames.
+   */
+  frameGrid?: boolean;
 }
 
 /** Frames per GOP: one segment. */
@@ -28,11 +34,12 @@ export function gopFrames(rung: VideoRung, segmentSeconds: number): number {
 }
 
 /** Options every encoder shares: GOP length, forced keyframes at segment boundaries, colour tags. */
-function commonArgs({ rung, index: i, segmentSeconds: seg }: RungEncoding): string[] {
+function commonArgs({ rung, index: i, segmentSeconds: seg, frameGrid }: RungEncoding): string[] {
+  const gop = gopFrames(rung, seg);
   return [
-    `-g:v:${i}`, String(gopFrames(rung, seg)),
+    `-g:v:${i}`, String(gop),
     // Keyframes exactly at segment boundaries on every rung and codec.
-    `-force_key_frames:v:${i}`, `expr:gte(t,n_forced*${seg})`,
+    `-force_key_frames:v:${i}`, frameGrid ? `expr:eq(mod(n,${gop}),0)` : `expr:gte(t,n_forced*${seg})`,
     `-color_primaries:v:${i}`, 'bt709',
     `-color_trc:v:${i}`, 'bt709',
     `-colorspace:v:${i}`, 'bt709',

@@ -1,8 +1,8 @@
 /**
  * A durable job queue. At-least-once: a job whose worker dies is leased again once its lease
  * expires, so every handler must be idempotent. The embedded driver keeps jobs in the SQL database
- * (sql-queue.ts, SQLite or PostgreSQL); BullMQ comes with #5. All drivers pass
- * test/contract/queue-contract.ts.
+ * (sql-queue.ts, SQLite or PostgreSQL); the scale-out driver is BullMQ on Redis (bullmq-queue.ts,
+ * docs/scale-out.md). All drivers pass test/contract/queue-contract.ts.
  */
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed';
 

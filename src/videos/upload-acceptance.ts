@@ -1,12 +1,13 @@
 /**
  * Turns a finished resumable (tus) upload into a video, exactly once per upload — whether the
  * completion arrives in the final PATCH, again in a retried PATCH, in a status request, or from
- * the start-up sweep after the server died between "last byte written" and "video created".
+ * the start-up sweep after the server died between "last byte written" and "video created" — and
+ * whichever API process does it, when several share the uploads volume (STREAMFORGE_UPLOADS_DIR).
  *
  * How "exactly once" holds without a new table:
  * - The video id IS the upload id (uploads are named with `newId()`, the video id alphabet), so the
  *   videos table's primary key admits at most one video per upload, across retries, restarts and
- *   concurrent callers (a losing `acceptVideo` fails on the key and we adopt the winner's row).
+ *   concurrent callers in any process (a losing `acceptVideo` fails on the key and we adopt the winner's row).
  *   The job is deduplicated by acceptVideo's `process:<id>` key; a crash between the video row and
  *   its job is repaired by the reconciler, as for every other video.
  * - Once accepted, the upload's stored info gets a `streamforgeVideoId` metadata entry (a client

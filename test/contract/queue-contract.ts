@@ -1,10 +1,16 @@
 /**
  * Every behaviour the Queue interface (src/queue/queue.ts) promises, as one suite that each driver's
- * test file runs against its own factory (the tus-node-server contract pattern). Time moves through
- * an injected clock, never through sleeps, so lease expiry and back-off are exact and fast.
+ * test file runs against its own factory (the tus-node-server contract pattern).
+ *
+ * Time moves through the harness (`ContractTime`). The SQL drivers read a ManualClock, so lease
+ * expiry and back-off are exact and instant. BullMQ keeps locks and delays as Redis TTLs and scores
+ * on real time, so its harness really waits — with a short lease — and looks `marginMs` before a
+ * deadline to find it not yet passed, and polls up to `settleMs` after it for the driver to act.
+ * Every duration below is a fraction or multiple of the harness's lease, and timestamps the driver
+ * records are checked against the clock readings around the call (one instant on a manual clock).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Queue } from '../../src/queue/queue.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LeasedJob, Queue } from '../../src/queue/queue.js';
 
 /** A clock the test sets by hand; pass `() => clock.now()` to the driver. */
 export class ManualClock {
@@ -20,38 +26,98 @@ export class ManualClock {
   }
 }
 
+/** How the suite lets time pass for a driver. */
+export interface ContractTime {
+  /** The driver's clock, epoch ms. */
+  now(): number;
+  /** Lets `ms` pass: moves a manual clock, or really waits. */
+  advance(ms: number): Promise<void>;
+  /** How far before a deadline the suite looks to find it not yet passed (1 on a manual clock). */
+  marginMs: number;
+  /** How long after a deadline the driver may take to act on it; the suite polls that long (0: exact). */
+  settleMs: number;
+}
+
+/** Time for a driver that reads `clock`: exact, and nothing really waits. */
+export function manualTime(clock: ManualClock): ContractTime {
+  return {
+    now: () => clock.now(),
+    advance: async (ms) => {
+      if (ms < 0) throw new RangeError(`a manual clock does not go back (advance ${ms})`);
+      clock.advance(ms);
+    },
+    marginMs: 1,
+    settleMs: 0,
+  };
+}
+
+/** Real time, for drivers whose clocks live elsewhere (Redis TTLs). */
+export function realTime(options: { marginMs: number; settleMs: number }): ContractTime {
+  return {
+    now: () => Date.now(),
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    ...options,
+  };
+}
+
 export interface QueueHarness {
   queue: Queue;
-  /** The clock the driver reads. */
-  clock: ManualClock;
+  time: ContractTime;
+  /** The lease the suite takes; lease expiry, back-off and delays are scaled from it. */
+  leaseMs: number;
   /** Another Queue over the same storage and clock, as a second process would open (optional). */
   openPeer?(): Promise<Queue>;
   close(): Promise<void>;
 }
 
-const LEASE_MS = 10_000;
-
 export function queueContract(name: string, factory: () => Promise<QueueHarness>): void {
   describe(`${name} — Queue contract`, () => {
     let harness: QueueHarness;
     let queue: Queue;
-    let clock: ManualClock;
+    let time: ContractTime;
+    let LEASE_MS: number;
 
     beforeEach(async () => {
       harness = await factory();
       queue = harness.queue;
-      clock = harness.clock;
+      time = harness.time;
+      LEASE_MS = harness.leaseMs;
     });
     afterEach(async () => {
       await harness.close();
     });
 
+    /** Lets time pass until `deadline - marginMs`: the deadline is not reached yet. */
+    const advanceToJustBefore = (deadline: number) => time.advance(deadline - time.marginMs - time.now());
+    /** Lets time pass until 1 ms after `deadline` (a lease is held up to and including its end). */
+    const advancePast = (deadline: number) => time.advance(deadline + 1 - time.now());
+    /** Lets every lease taken so far run out, and the driver act on it. */
+    const waitOutAnyLease = () => time.advance(LEASE_MS + time.settleMs + 1);
+    /** A clock reading matcher: taken between `from` and `to`. */
+    const timeBetween = (from: number, to: number) =>
+      expect.toSatisfy((ms: number) => ms >= from && ms <= to, `a time in [${from}, ${to}]`);
+    /** Runs `check` once on an exact clock; on a real one retries it until it passes or settleMs ends. */
+    const eventually = async (check: () => Promise<void>): Promise<void> => {
+      if (time.settleMs === 0) return check();
+      await vi.waitFor(check, { timeout: time.settleMs, interval: 20 });
+    };
     const lease = (owner = 'w1', types = ['t']) => queue.lease({ types, owner, leaseMs: LEASE_MS });
+    /** Leases after a deadline passed: on the first try on an exact clock, within settleMs on a real one. */
+    const leaseOnceDue = async (owner = 'w1'): Promise<LeasedJob> => {
+      let job: LeasedJob | null = null;
+      await eventually(async () => {
+        job = await lease(owner);
+        expect(job).not.toBeNull();
+      });
+      return job!;
+    };
 
     describe('enqueue and get', () => {
       it('stores a queued job with its payload, defaults and times', async () => {
         const payload = { videoId: 'v1', nested: { list: [1, 'two', null], flag: true } };
+        const before = time.now();
         const id = await queue.enqueue({ type: 't', payload, maxAttempts: 3 });
+        const after = time.now();
         expect(await queue.get(id)).toEqual({
           id,
           type: 't',
@@ -60,10 +126,12 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
           attempts: 0,
           maxAttempts: 3,
           lastError: null,
-          runAt: clock.now(),
-          createdAt: clock.now(),
+          runAt: timeBetween(before, after),
+          createdAt: timeBetween(before, after),
           finishedAt: null,
         });
+        const info = (await queue.get(id))!;
+        expect(info.runAt).toBe(info.createdAt);
       });
 
       it('gives every job its own id', async () => {
@@ -136,15 +204,19 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       });
 
       it('orders by priority (lower first), then runAt, then enqueue time', async () => {
-        const t0 = clock.now();
-        const low = await queue.enqueue({ type: 't', payload: 'low', priority: 10, runAt: t0 - 5_000 });
-        const lateRun = await queue.enqueue({ type: 't', payload: 'late', priority: 0, runAt: t0 - 1_000 });
-        clock.advance(1);
-        const sameRunFirst = await queue.enqueue({ type: 't', payload: 'same-1', priority: 0, runAt: t0 - 2_000 });
-        clock.advance(1);
-        const sameRunSecond = await queue.enqueue({ type: 't', payload: 'same-2', priority: 0, runAt: t0 - 2_000 });
-        const earlyRun = await queue.enqueue({ type: 't', payload: 'early', priority: 0, runAt: t0 - 3_000 });
+        // runAts in the future, then all due at once: a real-time driver can order only what it
+        // has seen become due, and this way both kinds are asked the same question.
+        const step = LEASE_MS / 10;
+        const t0 = time.now();
+        const low = await queue.enqueue({ type: 't', payload: 'low', priority: 10 });
+        const lateRun = await queue.enqueue({ type: 't', payload: 'late', priority: 0, runAt: t0 + 3 * step });
+        await time.advance(1);
+        const sameRunFirst = await queue.enqueue({ type: 't', payload: 'same-1', priority: 0, runAt: t0 + 2 * step });
+        await time.advance(1);
+        const sameRunSecond = await queue.enqueue({ type: 't', payload: 'same-2', priority: 0, runAt: t0 + 2 * step });
+        const earlyRun = await queue.enqueue({ type: 't', payload: 'early', priority: 0, runAt: t0 + step });
         const urgent = await queue.enqueue({ type: 't', payload: 'urgent', priority: -1 });
+        await time.advance(t0 + 3 * step + time.marginMs - time.now());
 
         const order: string[] = [];
         for (let job = await lease(); job; job = await lease()) order.push(job.id);
@@ -152,12 +224,13 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       });
 
       it('does not lease a job before its runAt', async () => {
-        const runAt = clock.now() + 60_000;
+        const runAt = time.now() + LEASE_MS;
         const id = await queue.enqueue({ type: 't', payload: null, runAt });
-        clock.set(runAt - 1);
+        expect((await queue.get(id))?.runAt).toBe(runAt);
+        await advanceToJustBefore(runAt);
         expect(await lease()).toBeNull();
-        clock.set(runAt);
-        expect((await lease())?.id).toBe(id);
+        await time.advance(runAt - time.now());
+        expect((await leaseOnceDue()).id).toBe(id);
       });
 
       it('never hands the same job to concurrent leasers', async () => {
@@ -196,21 +269,23 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
     describe('lease expiry', () => {
       it('leases a job again once its lease expires, as the next attempt under a new owner', async () => {
         const id = await queue.enqueue({ type: 't', payload: null, maxAttempts: 3 });
+        const leasedAt = time.now();
         const first = await lease('dead-worker');
-        clock.advance(LEASE_MS - 1);
+        await advanceToJustBefore(leasedAt + LEASE_MS);
         expect(await lease('w2')).toBeNull();
-        clock.advance(2);
-        const second = await lease('w2');
+        await advancePast(leasedAt + LEASE_MS);
+        const second = await leaseOnceDue('w2');
         expect(second).toMatchObject({ id, attempt: 2 });
-        expect(second!.owner).not.toBe(first!.owner);
+        expect(second.owner).not.toBe(first!.owner);
         expect(await queue.get(id)).toMatchObject({ status: 'active', attempts: 2 });
       });
 
       it('refuses the old owner once the job was leased again', async () => {
         await queue.enqueue({ type: 't', payload: null, maxAttempts: 3 });
+        const leasedAt = time.now();
         const first = (await lease('w1'))!;
-        clock.advance(LEASE_MS + 1);
-        const second = (await lease('w2'))!;
+        await advancePast(leasedAt + LEASE_MS);
+        const second = await leaseOnceDue('w2');
         expect(await queue.heartbeat(first.id, first.owner, LEASE_MS)).toBe(false);
         expect(await queue.complete(first.id, first.owner)).toBe(false);
         expect(await queue.fail(first.id, first.owner, { error: 'late', permanent: true, retryInMs: 0 })).toBe('lease-lost');
@@ -220,9 +295,10 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
 
       it('refuses the old owner even when the same worker re-leased the job', async () => {
         await queue.enqueue({ type: 't', payload: null, maxAttempts: 3 });
+        const leasedAt = time.now();
         const first = (await lease('same-worker'))!;
-        clock.advance(LEASE_MS + 1);
-        const second = (await lease('same-worker'))!;
+        await advancePast(leasedAt + LEASE_MS);
+        const second = await leaseOnceDue('same-worker');
         expect(second.owner).not.toBe(first.owner);
         expect(await queue.complete(first.id, first.owner)).toBe(false);
         expect(await queue.complete(second.id, second.owner)).toBe(true);
@@ -230,19 +306,30 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
 
       it('fails a job whose lease expired on its last attempt instead of leasing it again', async () => {
         const id = await queue.enqueue({ type: 't', payload: null, maxAttempts: 2 });
+        let leasedAt = time.now();
+        expect((await lease())?.id).toBe(id);
+        await advancePast(leasedAt + LEASE_MS);
+        leasedAt = time.now();
+        expect((await leaseOnceDue()).id).toBe(id);
         const other = await queue.enqueue({ type: 't', payload: null, priority: 5 });
-        expect((await lease())?.id).toBe(id);
-        clock.advance(LEASE_MS + 1);
-        expect((await lease())?.id).toBe(id);
-        clock.advance(LEASE_MS + 1);
-        // Only the other job is leasable now; the exhausted one is failed on the way.
-        const otherJob = (await lease())!;
-        expect(otherJob.id).toBe(other);
-        expect(await queue.complete(otherJob.id, otherJob.owner)).toBe(true);
+        await advancePast(leasedAt + LEASE_MS);
+        // Only the other job is leasable now; the exhausted one is failed on the way. (A real-time
+        // driver may notice the expiry a few polls late, and hand out the other job first.)
+        const sweptFrom = time.now();
+        const leasedAfterExpiry: string[] = [];
+        await eventually(async () => {
+          const job = await lease();
+          if (job) {
+            leasedAfterExpiry.push(job.id);
+            expect(await queue.complete(job.id, job.owner)).toBe(true);
+          }
+          expect((await queue.get(id))?.status).toBe('failed');
+        });
+        expect(leasedAfterExpiry).toEqual([other]);
         const info = await queue.get(id);
-        expect(info).toMatchObject({ status: 'failed', attempts: 2, finishedAt: clock.now() });
+        expect(info).toMatchObject({ status: 'failed', attempts: 2, finishedAt: timeBetween(sweptFrom, time.now()) });
         expect(info!.lastError).toMatch(/lease|worker/i);
-        clock.advance(LEASE_MS * 10);
+        await waitOutAnyLease();
         expect(await lease()).toBeNull();
       });
     });
@@ -251,12 +338,14 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       it('extends the lease from now', async () => {
         await queue.enqueue({ type: 't', payload: null });
         const job = (await lease('w1'))!;
-        clock.advance(LEASE_MS - 1_000);
+        await time.advance(LEASE_MS / 2);
+        const beatAt = time.now();
         expect(await queue.heartbeat(job.id, job.owner, LEASE_MS)).toBe(true);
-        clock.advance(LEASE_MS - 1);
+        // Past the end of the first lease, not of the extended one.
+        await advanceToJustBefore(beatAt + LEASE_MS);
         expect(await lease('w2')).toBeNull();
-        clock.advance(2);
-        expect((await lease('w2'))?.id).toBe(job.id);
+        await advancePast(beatAt + LEASE_MS);
+        expect((await leaseOnceDue('w2')).id).toBe(job.id);
       });
 
       it('is refused for a finished job, a wrong owner and an unknown job', async () => {
@@ -273,12 +362,14 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       it('marks the job completed once', async () => {
         const id = await queue.enqueue({ type: 't', payload: null });
         const job = (await lease())!;
-        clock.advance(1234);
+        await time.advance(LEASE_MS / 10);
+        const completedFrom = time.now();
         expect(await queue.complete(job.id, job.owner)).toBe(true);
-        expect(await queue.get(id)).toMatchObject({ status: 'completed', attempts: 1, finishedAt: clock.now() });
+        const completedBy = time.now();
+        expect(await queue.get(id)).toMatchObject({ status: 'completed', attempts: 1, finishedAt: timeBetween(completedFrom, completedBy) });
         expect(await queue.complete(job.id, job.owner)).toBe(false);
         expect(await queue.fail(job.id, job.owner, { error: 'x', permanent: false, retryInMs: 0 })).toBe('lease-lost');
-        clock.advance(LEASE_MS * 10);
+        await waitOutAnyLease();
         expect(await lease()).toBeNull();
       });
 
@@ -295,34 +386,39 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       it('fails for good at once when permanent, whatever attempts remain', async () => {
         const id = await queue.enqueue({ type: 't', payload: null, maxAttempts: 5 });
         const job = (await lease())!;
-        expect(await queue.fail(job.id, job.owner, { error: 'unsupported codec', permanent: true, retryInMs: 1_000 })).toBe('failed');
+        const failedFrom = time.now();
+        expect(
+          await queue.fail(job.id, job.owner, { error: 'unsupported codec', permanent: true, retryInMs: LEASE_MS / 10 }),
+        ).toBe('failed');
         expect(await queue.get(id)).toMatchObject({
           status: 'failed',
           attempts: 1,
           lastError: 'unsupported codec',
-          finishedAt: clock.now(),
+          finishedAt: timeBetween(failedFrom, time.now()),
         });
-        clock.advance(60_000);
+        await waitOutAnyLease();
         expect(await lease()).toBeNull();
       });
 
       it('re-queues with back-off while attempts remain', async () => {
+        const retryInMs = LEASE_MS / 2;
         const id = await queue.enqueue({ type: 't', payload: null, maxAttempts: 3 });
         const job = (await lease())!;
-        const failedAt = clock.now();
-        expect(await queue.fail(job.id, job.owner, { error: 'disk full', permanent: false, retryInMs: 5_000 })).toBe('retrying');
+        const failedFrom = time.now();
+        expect(await queue.fail(job.id, job.owner, { error: 'disk full', permanent: false, retryInMs })).toBe('retrying');
+        const failedBy = time.now();
         expect(await queue.get(id)).toMatchObject({
           status: 'queued',
           attempts: 1,
           lastError: 'disk full',
-          runAt: failedAt + 5_000,
+          runAt: timeBetween(failedFrom + retryInMs, failedBy + retryInMs),
           finishedAt: null,
         });
         expect(await queue.complete(job.id, job.owner)).toBe(false);
-        clock.advance(4_999);
+        await advanceToJustBefore(failedFrom + retryInMs);
         expect(await lease()).toBeNull();
-        clock.advance(1);
-        expect(await lease()).toMatchObject({ id, attempt: 2 });
+        await time.advance(failedBy + retryInMs - time.now());
+        expect(await leaseOnceDue()).toMatchObject({ id, attempt: 2 });
       });
 
       it('fails for good when the last attempt fails', async () => {
@@ -331,8 +427,14 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
         expect(await queue.fail(first.id, first.owner, { error: 'one', permanent: false, retryInMs: 0 })).toBe('retrying');
         const second = (await lease())!;
         expect(second.attempt).toBe(2);
+        const failedFrom = time.now();
         expect(await queue.fail(second.id, second.owner, { error: 'two', permanent: false, retryInMs: 0 })).toBe('failed');
-        expect(await queue.get(id)).toMatchObject({ status: 'failed', attempts: 2, lastError: 'two', finishedAt: clock.now() });
+        expect(await queue.get(id)).toMatchObject({
+          status: 'failed',
+          attempts: 2,
+          lastError: 'two',
+          finishedAt: timeBetween(failedFrom, time.now()),
+        });
         expect(await lease()).toBeNull();
       });
     });

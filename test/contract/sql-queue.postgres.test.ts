@@ -6,7 +6,7 @@ import { afterAll, describe } from 'vitest';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { SqlQueue } from '../../src/queue/sql-queue.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
-import { ManualClock, queueContract } from './queue-contract.js';
+import { ManualClock, manualTime, queueContract } from './queue-contract.js';
 
 const url = await postgresTestUrl();
 
@@ -28,7 +28,8 @@ describe.skipIf(url === null)('PostgreSQL', () => {
     await handles[0]!.db.deleteFrom('jobs').execute();
     return {
       queue,
-      clock,
+      time: manualTime(clock),
+      leaseMs: 10_000,
       openPeer: open,
       close: async () => {
         for (const handle of handles) await handle.close();

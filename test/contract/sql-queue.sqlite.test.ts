@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { SqlQueue } from '../../src/queue/sql-queue.js';
-import { ManualClock, queueContract } from './queue-contract.js';
+import { ManualClock, manualTime, queueContract } from './queue-contract.js';
 
 queueContract('SqlQueue (SQLite)', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'sf-queue-'));
@@ -19,7 +19,8 @@ queueContract('SqlQueue (SQLite)', async () => {
   };
   return {
     queue: await open(),
-    clock,
+    time: manualTime(clock),
+    leaseMs: 10_000,
     openPeer: open,
     close: async () => {
       for (const handle of handles) await handle.close();

@@ -1,29 +1,35 @@
 /** Starts a real StreamForge (database, store, worker, HTTP) in this test process, on a free port. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { closeAppContext, createAppContext, type CreateAppContextOptions, startBackground, type AppContext } from '../../src/app.js';
 import { buildServer } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config/config.js';
+import { scaleOutMode, scaleOutResources } from './scale-out.js';
 
 export interface TestServer {
   ctx: AppContext;
   baseUrl: string;
   dataDir: string;
+  /** The HTTP server, e.g. to observe the requests that reach it ('request' events). */
+  server: Server;
   close(): Promise<void>;
 }
 
 export async function startTestServer(
   overrides: Record<string, unknown> = {},
-  options: { stages?: CreateAppContextOptions['stages'] } = {},
+  options: { stages?: CreateAppContextOptions['stages']; runWorker?: CreateAppContextOptions['runWorker'] } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-test-'));
+  // STREAMFORGE_TEST_MODE=scale-out: PostgreSQL, Redis and S3 unless the test chose its own (scale-out.ts).
+  const scaleOut = scaleOutMode ? await scaleOutResources() : null;
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', segmentSeconds: 2, ...overrides },
+    overrides: { dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', segmentSeconds: 2, ...scaleOut?.settings, ...overrides },
   });
-  const ctx = await createAppContext({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }), stages: options.stages });
+  const ctx = await createAppContext({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }), stages: options.stages, runWorker: options.runWorker });
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
   await startBackground(ctx);
@@ -33,11 +39,13 @@ export async function startTestServer(
     ctx,
     baseUrl: `http://127.0.0.1:${port}`,
     dataDir,
+    server: app.server,
     async close() {
       const closing = app.close();
       app.server.closeAllConnections();
       await closing;
       await closeAppContext(ctx, { graceMs: 2000 });
+      await scaleOut?.release();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -132,3 +132,8 @@ export async function beepTimes(rendition: FetchedRendition, scratchFile: string
   }
   return times;
 }
+
+/** Every video frame's presentation time in seconds on the MSE timeline, in presentation order. */
+export function presentationTimes(rendition: FetchedRendition): number[] {
+  return timeline(rendition).presentationSec;
+}

@@ -120,7 +120,7 @@ describe('reads', () => {
   });
 
   it('answers /health and /ready', async () => {
-    expect(await (await fetch(`${server.baseUrl}/health`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${server.baseUrl}/health`)).json()).toEqual({ status: 'ok', role: 'all' });
     const ready = await fetch(`${server.baseUrl}/ready`);
     expect(ready.status).toBe(200);
     expect((await ready.json()).checks.database).toBe('ok');

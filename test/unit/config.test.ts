@@ -67,4 +67,27 @@ describe('config', () => {
     expect(() => loadConfig({ env: { STREAMFORGE_CONFIG: path.join(dir, 'typo.json') } })).toThrow(/prot/);
     expect(() => loadConfig({ env: { STREAMFORGE_CONFIG: path.join(dir, 'broken.json') } })).toThrow(/STREAMFORGE_CONFIG/);
   });
+
+  it('runs everything in one process by default; STREAMFORGE_ROLE picks api or worker', () => {
+    expect(loadConfig({ env: {} }).role).toBe('all');
+    expect(loadConfig({ env: { STREAMFORGE_ROLE: 'worker' } }).role).toBe('worker');
+    expect(() => loadConfig({ env: { STREAMFORGE_ROLE: 'boss' } })).toThrow(/STREAMFORGE_ROLE \(role\)/);
+  });
+
+  it('goes scale-out with REDIS_URL: chunked encoding of long videos is on there and off without it', () => {
+    const embedded = loadConfig({ env: {} });
+    expect(embedded.redisUrl).toBeUndefined();
+    expect(embedded.chunkedMinDurationSec).toBe(0);
+    const scaled = loadConfig({ env: { REDIS_URL: 'redis://cache:6379/2' } });
+    expect(scaled.redisUrl).toBe('redis://cache:6379/2');
+    expect(scaled.chunkedMinDurationSec).toBe(300);
+    expect(loadConfig({ env: { REDIS_URL: 'redis://cache:6379', STREAMFORGE_CHUNKED_MIN_DURATION_SEC: '0' } }).chunkedMinDurationSec).toBe(0);
+    expect(() => loadConfig({ env: { REDIS_URL: 'http://cache:6379' } })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ env: { STREAMFORGE_REDIS_PREFIX: 'a b' } })).toThrow(/STREAMFORGE_REDIS_PREFIX/);
+  });
+
+  it('keeps partial uploads under the data dir unless STREAMFORGE_UPLOADS_DIR names a shared volume', () => {
+    expect(loadConfig({ env: { STREAMFORGE_DATA_DIR: '/srv/sf' } }).uploadsDir).toBe('/srv/sf/uploads');
+    expect(loadConfig({ env: { STREAMFORGE_UPLOADS_DIR: '/mnt/shared/uploads' } }).uploadsDir).toBe('/mnt/shared/uploads');
+  });
 });

@@ -1,0 +1,160 @@
+/**
+ * Chunked encoding end to end (docs/chunked-encoding.md): a 45 s 29.97 fps clip with a burnt-in frame
+ * counter and A/V sync markers goes through a server that chunks it (12 s chunks of 2 s segments: four
+ * video chunks, the last a short one, plus the audio job; two jobs at a time) and through one that does
+ * not. The stitched renditions must be the whole-file run's frames exactly — same count, each frame the
+ * right source frame (so every chunk boundary is seamless), one constant frame duration from the
+ * first frame to the last with no gap or duplicate at any boundary — with segments aligned across
+ * rungs, sound and picture together at the start and the end, and HLS and DASH playable end to end.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readInitSegment, readSegmentDecodeTime, readSegmentSamples } from '../../src/media/mp4-boxes.js';
+import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { beepTimes, type FetchedRendition, fetchRendition, presentationTimes } from '../helpers/av-sync.js';
+import { COUNTER_FPS, frameCounterClip, frameCounters } from '../helpers/frame-counter.js';
+
+const run = promisify(execFile);
+
+const SECONDS = 45;
+// Sync markers: early in chunk 0, and late in the last chunk.
+const MARKER_FRAMES = [42, 1300];
+const FRAME_SEC = COUNTER_FPS.den / COUNTER_FPS.num;
+/** 2 s segments at 29.97 fps: 60 frames; 12 s chunks: 6 segments = 360 frames. */
+const GOP = 60;
+const CHUNK_FRAMES = 360;
+
+let chunked: TestServer;
+let onePass: TestServer;
+let dir: string;
+let chunkedVideo: any;
+let onePassVideo: any;
+
+async function processed(server: TestServer, clip: string): Promise<any> {
+  const upload = await uploadFile(server.baseUrl, clip);
+  expect(upload.status).toBe(201);
+  const events = await followEvents(server.baseUrl, upload.body.id, 200_000);
+  const video = events.at(-1)!.data;
+  expect(video.status, video.error).toBe('ready');
+  return video;
+}
+
+const renditionUrl = (server: TestServer, video: any, dir: string) => server.baseUrl + video.playback.hls.replace(/master\.m3u8$/, `${dir}/index.m3u8`);
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sf-chunked-'));
+  const clip = frameCounterClip({ seconds: SECONDS, markerFrames: MARKER_FRAMES });
+  chunked = await startTestServer({ chunkedMinDurationSec: 20, chunkSeconds: 12, segmentSeconds: 2, workerConcurrency: 2, stageConcurrency: 0 });
+  onePass = await startTestServer({ chunkedMinDurationSec: 0, segmentSeconds: 2, stageConcurrency: 0 });
+  [chunkedVideo, onePassVideo] = await Promise.all([processed(chunked, clip), processed(onePass, clip)]);
+}, 300_000);
+
+afterAll(async () => {
+  await chunked?.close();
+  await onePass?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a chunked encode', () => {
+  it('ran as several chunk jobs plus the audio job, each once', async () => {
+    const rows = await chunked.ctx.database.db.selectFrom('video_chunks').selectAll().where('video_id', '=', chunkedVideo.id).orderBy('idx').execute();
+    const video = rows.filter((r) => r.kind === 'video');
+    expect(video.map((r) => [r.idx, r.start_frame, r.end_frame])).toEqual([[0, 0, 360], [1, 360, 720], [2, 720, 1080], [3, 1080, null]]);
+    expect(rows.filter((r) => r.kind === 'audio')).toHaveLength(1);
+    expect(rows.every((r) => r.status === 'done' && r.attempts === 1)).toBe(true);
+    const jobs = await chunked.ctx.database.db.selectFrom('jobs').select(['type', 'status', 'attempts']).execute();
+    expect(jobs.filter((j) => j.type === 'video.chunk')).toHaveLength(5);
+    expect(jobs.filter((j) => j.type === 'video.assemble').map((j) => j.status)).toEqual(['completed']);
+    // The one-pass server took its usual path.
+    expect((await onePass.ctx.database.db.selectFrom('video_chunks').selectAll().execute())).toEqual([]);
+  });
+
+  it('has the same rungs and frame count as the whole-file run, every frame the right one', async () => {
+    expect(chunkedVideo.renditions.map((r: any) => r.name)).toEqual(onePassVideo.renditions.map((r: any) => r.name));
+    expect(chunkedVideo.renditions.length).toBeGreaterThanOrEqual(3);
+    const expected = Array.from({ length: Math.round(SECONDS / FRAME_SEC) }, (_, n) => n);
+    for (const [i] of chunkedVideo.renditions.entries()) {
+      const stitched = await fetchRendition(renditionUrl(chunked, chunkedVideo, `v${i}`));
+      const whole = await fetchRendition(renditionUrl(onePass, onePassVideo, `v${i}`));
+      const frames = await frameCounters(stitched, path.join(dir, `chunked-v${i}.mp4`));
+      const reference = await frameCounters(whole, path.join(dir, `whole-v${i}.mp4`));
+      expect(reference, `whole-file v${i}`).toEqual(expected);
+      // Frame by frame, including both sides of every chunk boundary (359|360, 719|720, 1079|1080).
+      expect(frames, `chunked v${i}`).toEqual(expected);
+      console.log(`v${i}: ${frames.length} frames chunked, ${reference.length} whole-file`);
+    }
+  });
+
+  it('is one continuous stream: constant frame duration across every chunk boundary, no gap, no duplicate', async () => {
+    for (const [i] of chunkedVideo.renditions.entries()) {
+      const rendition = await fetchRendition(renditionUrl(chunked, chunkedVideo, `v${i}`));
+      const { timescale } = readInitSegment(rendition.init);
+      const frameTicks = (timescale * COUNTER_FPS.den) / COUNTER_FPS.num;
+      const samples = rendition.segments.flatMap((segment) => readSegmentSamples(segment, rendition.init));
+      // Decode times: each sample where the previous one ended, all of one duration.
+      samples.forEach((s, k) => {
+        expect(s.duration).toBe(frameTicks);
+        if (k > 0) expect(s.decodeTime).toBe(samples[k - 1]!.decodeTime + frameTicks);
+      });
+      // Presentation times (composition offsets applied): exactly one frame apart throughout.
+      const pts = presentationTimes(rendition);
+      const deltas = new Set(pts.slice(1).map((t, k) => Math.round((t - pts[k]!) * timescale)));
+      expect([...deltas]).toEqual([frameTicks]);
+      expect(pts[0]).toBe(0);
+      // Every segment one GOP (the last one the rest), so chunk boundaries fall on segment boundaries.
+      const perSegment = rendition.segments.map((segment) => readSegmentSamples(segment, rendition.init).length);
+      expect(perSegment.slice(0, -1).every((n) => n === GOP)).toBe(true);
+      console.log(`v${i}: PTS deltas ${[...deltas].join(',')} ticks of 1/${timescale} s over ${pts.length} frames, ${perSegment.length} segments`);
+    }
+  });
+
+  it('cuts segments at the same instants in every rung, and at the chunk boundaries', async () => {
+    const starts: number[][] = [];
+    for (const [i] of chunkedVideo.renditions.entries()) {
+      const rendition = await fetchRendition(renditionUrl(chunked, chunkedVideo, `v${i}`));
+      const { timescale } = readInitSegment(rendition.init);
+      starts.push(rendition.segments.map((segment) => readSegmentDecodeTime(segment) / timescale));
+    }
+    for (const other of starts.slice(1)) {
+      expect(other.length).toBe(starts[0]!.length);
+      other.forEach((t, j) => expect(Math.abs(t - starts[0]![j]!)).toBeLessThan(1e-9));
+    }
+    const boundaries = [1, 2, 3].map((k) => (k * CHUNK_FRAMES * FRAME_SEC));
+    for (const t of boundaries) expect(starts[0]!.some((s) => Math.abs(s - t) < 1e-9)).toBe(true);
+  });
+
+  it('keeps sound and picture together at the start and at the end (within one frame)', async () => {
+    const base = chunked.baseUrl + chunkedVideo.playback.hls.replace(/master\.m3u8$/, '');
+    const beeps = await beepTimes(await fetchRendition(`${base}a0/index.m3u8`), path.join(dir, 'a0.mp4'));
+    expect(beeps).toHaveLength(MARKER_FRAMES.length);
+    const offsets: string[] = [];
+    for (const [i, rung] of (chunkedVideo.renditions as Array<{ name: string }>).entries()) {
+      const rendition = await fetchRendition(`${base}v${i}/index.m3u8`);
+      const counters = await frameCounters(rendition, path.join(dir, `sync-v${i}.mp4`));
+      const pts = presentationTimes(rendition);
+      MARKER_FRAMES.forEach((frame, m) => {
+        const shown = pts[counters.indexOf(frame)]!;
+        expect(Math.abs(shown - beeps[m]!), `${rung.name} marker ${m}`).toBeLessThanOrEqual(FRAME_SEC);
+        offsets.push(`${rung.name}@frame ${frame}: ${((beeps[m]! - shown) * 1000).toFixed(1)} ms`);
+      });
+    }
+    console.log(`A/V (audio − video), chunked: ${offsets.join(', ')}`);
+  });
+
+  it('plays end to end through HLS and DASH (ffmpeg reads every frame)', async () => {
+    const expectedFrames = Math.round(SECONDS / FRAME_SEC);
+    for (const manifest of [chunkedVideo.playback.hls, chunkedVideo.playback.dash]) {
+      const { stdout } = await run('ffprobe', [
+        '-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0',
+        chunked.baseUrl + manifest,
+      ], { maxBuffer: 16 * 1024 * 1024 });
+      expect(Number(stdout.trim().split('\n')[0]), manifest).toBe(expectedFrames);
+    }
+  }, 120_000);
+});
+
+export type { FetchedRendition };
