@@ -70,7 +70,7 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   const store: BlobStore = new DeletionAnnouncingBlobStore({ store: blobStore, invalidations });
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
-  const queue = await openQueue({ config, database });
+  const queue = await openQueue({ config, database, logger: logger.child({ component: 'queue' }) });
   const videos = new VideoRepository({ db: database.db, dialect: database.dialect });
   const stageRecords = new StageRepository(database.db);
   const stageDeps: StageDeps = {

@@ -77,7 +77,7 @@ export const configSchema = z.object({
   uploadsDir: z.string().min(1).optional(),
   /** A resumable (tus) upload not finished this long after its creation is refused (410) and swept. */
   uploadExpiryMs: ms.default(24 * 60 * 60 * 1000),
-  /** How often expired resumable uploads are deleted from <dataDir>/uploads. */
+  /** How often expired resumable uploads are deleted from uploadsDir. */
   uploadCleanupIntervalMs: ms.default(60 * 60 * 1000),
   /** Target length of every media segment, in seconds. */
   segmentSeconds: z.coerce.number().min(1).max(20).default(4),

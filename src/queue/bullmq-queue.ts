@@ -85,6 +85,13 @@ interface JobRef {
   bullId: string;
 }
 
+/** The BullMQ worker of one job type; `checking` once its stalled-job check runs. */
+interface TypeWorker {
+  worker: BullWorker;
+  lockMs: number;
+  checking: boolean;
+}
+
 export class BullMqQueue implements Queue {
   private readonly prefix: string;
   private readonly typesKey: string;
@@ -94,7 +101,7 @@ export class BullMqQueue implements Queue {
   private readonly commands: Redis;
   private readonly workersConnection: Redis;
   private readonly queues = new Map<string, BullQueue>();
-  private readonly workers = new Map<string, { worker: BullWorker; lockMs: number; checking: boolean }>();
+  private readonly workers = new Map<string, TypeWorker>();
   private readonly registeredTypes = new Set<string>();
   /** When each error message was last logged: an outage logs its few messages, not every reconnect. */
   private readonly errorsLoggedAt = new Map<string, number>();
@@ -282,8 +289,8 @@ export class BullMqQueue implements Queue {
     const ref = parseJobId(jobId);
     if (!ref) return null;
     // Jobs read through a worker run their scripts on the worker connection and see its back-off strategy.
-    const owner = via === 'worker' ? this.workerFor(ref.type, DEFAULT_LOCK_MS).worker : this.queueFor(ref.type);
-    const job = await Job.fromId(owner, ref.bullId);
+    const source = via === 'worker' ? this.workerFor(ref.type, DEFAULT_LOCK_MS).worker : this.queueFor(ref.type);
+    const job = await Job.fromId(source, ref.bullId);
     return job ? { job, ref } : null;
   }
 
@@ -309,7 +316,7 @@ export class BullMqQueue implements Queue {
     return queue;
   }
 
-  private workerFor(type: string, lockMs: number): { worker: BullWorker; lockMs: number; checking: boolean } {
+  private workerFor(type: string, lockMs: number): TypeWorker {
     let entry = this.workers.get(type);
     if (!entry) {
       const worker = new BullWorker(type, null, {
@@ -331,7 +338,7 @@ export class BullMqQueue implements Queue {
   }
 
   /** The worker of a type that this process leases from, with the stalled-job check running. */
-  private async leasingWorkerFor(type: string, leaseMs: number): Promise<{ worker: BullWorker; lockMs: number; checking: boolean }> {
+  private async leasingWorkerFor(type: string, leaseMs: number): Promise<TypeWorker> {
     const entry = this.workerFor(type, leaseMs);
     if (!entry.checking) {
       entry.checking = true;

@@ -87,12 +87,10 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       await harness.close();
     });
 
-    /** Lets time pass until `deadline - marginMs`: the deadline is not reached yet. */
-    const advanceToJustBefore = (deadline: number) => time.advance(deadline - time.marginMs - time.now());
     /** Lets time pass until 1 ms after `deadline` (a lease is held up to and including its end). */
     const advancePast = (deadline: number) => time.advance(deadline + 1 - time.now());
-    /** Lets every lease taken so far run out, and the driver act on it. */
-    const waitOutAnyLease = () => time.advance(LEASE_MS + time.settleMs + 1);
+    /** Lets every lease taken so far run out, with a margin for the driver to act on it. */
+    const waitOutAnyLease = () => time.advance(LEASE_MS + time.marginMs);
     /** A clock reading matcher: taken between `from` and `to`. */
     const timeBetween = (from: number, to: number) =>
       expect.toSatisfy((ms: number) => ms >= from && ms <= to, `a time in [${from}, ${to}]`);
@@ -110,6 +108,21 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
         expect(job).not.toBeNull();
       });
       return job!;
+    };
+    /**
+     * Leases at `deadline - marginMs` and expects nothing yet. On a real clock a starved machine can
+     * make that call return after the deadline; a job it gets then breaks no promise, so it is handed
+     * back for the test to go on with (and the check, inconclusive this once, says so).
+     */
+    const leaseJustBefore = async (deadline: number, owner = 'w1'): Promise<LeasedJob | null> => {
+      await time.advance(deadline - time.marginMs - time.now());
+      const job = await lease(owner);
+      if (job && time.now() >= deadline) {
+        console.warn(`queue contract: lease() returned ${time.now() - deadline} ms after its deadline (busy machine); "not before" check inconclusive`);
+        return job;
+      }
+      expect(job).toBeNull();
+      return null;
     };
 
     describe('enqueue and get', () => {
@@ -206,7 +219,7 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       it('orders by priority (lower first), then runAt, then enqueue time', async () => {
         // runAts in the future, then all due at once: a real-time driver can order only what it
         // has seen become due, and this way both kinds are asked the same question.
-        const step = LEASE_MS / 10;
+        const step = LEASE_MS / 5;
         const t0 = time.now();
         const low = await queue.enqueue({ type: 't', payload: 'low', priority: 10 });
         const lateRun = await queue.enqueue({ type: 't', payload: 'late', priority: 0, runAt: t0 + 3 * step });
@@ -227,10 +240,9 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
         const runAt = time.now() + LEASE_MS;
         const id = await queue.enqueue({ type: 't', payload: null, runAt });
         expect((await queue.get(id))?.runAt).toBe(runAt);
-        await advanceToJustBefore(runAt);
-        expect(await lease()).toBeNull();
+        const early = await leaseJustBefore(runAt);
         await time.advance(runAt - time.now());
-        expect((await leaseOnceDue()).id).toBe(id);
+        expect((early ?? (await leaseOnceDue())).id).toBe(id);
       });
 
       it('never hands the same job to concurrent leasers', async () => {
@@ -271,10 +283,9 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
         const id = await queue.enqueue({ type: 't', payload: null, maxAttempts: 3 });
         const leasedAt = time.now();
         const first = await lease('dead-worker');
-        await advanceToJustBefore(leasedAt + LEASE_MS);
-        expect(await lease('w2')).toBeNull();
+        const early = await leaseJustBefore(leasedAt + LEASE_MS, 'w2');
         await advancePast(leasedAt + LEASE_MS);
-        const second = await leaseOnceDue('w2');
+        const second = early ?? (await leaseOnceDue('w2'));
         expect(second).toMatchObject({ id, attempt: 2 });
         expect(second.owner).not.toBe(first!.owner);
         expect(await queue.get(id)).toMatchObject({ status: 'active', attempts: 2 });
@@ -342,10 +353,9 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
         const beatAt = time.now();
         expect(await queue.heartbeat(job.id, job.owner, LEASE_MS)).toBe(true);
         // Past the end of the first lease, not of the extended one.
-        await advanceToJustBefore(beatAt + LEASE_MS);
-        expect(await lease('w2')).toBeNull();
+        const early = await leaseJustBefore(beatAt + LEASE_MS, 'w2');
         await advancePast(beatAt + LEASE_MS);
-        expect((await leaseOnceDue('w2')).id).toBe(job.id);
+        expect((early ?? (await leaseOnceDue('w2'))).id).toBe(job.id);
       });
 
       it('is refused for a finished job, a wrong owner and an unknown job', async () => {
@@ -415,10 +425,9 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
           finishedAt: null,
         });
         expect(await queue.complete(job.id, job.owner)).toBe(false);
-        await advanceToJustBefore(failedFrom + retryInMs);
-        expect(await lease()).toBeNull();
+        const early = await leaseJustBefore(failedFrom + retryInMs);
         await time.advance(failedBy + retryInMs - time.now());
-        expect(await leaseOnceDue()).toMatchObject({ id, attempt: 2 });
+        expect(early ?? (await leaseOnceDue())).toMatchObject({ id, attempt: 2 });
       });
 
       it('fails for good when the last attempt fails', async () => {

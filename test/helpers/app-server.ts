@@ -51,6 +51,14 @@ export async function startTestServer(
   };
 }
 
+/**
+ * Keys under `prefix` in the server's BlobStore — local disk or S3 alike, so a test reads what was
+ * stored the same way in the embedded and the scale-out mode.
+ */
+export async function storedKeys(server: TestServer, prefix: string): Promise<string[]> {
+  return (await server.ctx.store.list(prefix)).map((key) => key.slice(prefix.length));
+}
+
 /** Uploads a file with multipart/form-data; returns the parsed JSON and status. */
 export async function uploadFile(baseUrl: string, filePath: string, title?: string): Promise<{ status: number; body: any }> {
   const { openAsBlob } = await import('node:fs');

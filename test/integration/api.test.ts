@@ -2,10 +2,10 @@
  * The HTTP API over a real server: upload validation and limits (nothing kept on refusal), the video
  * record, progress over SSE, deletion of every artifact, and the stream headers a player relies on.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { followEvents, startTestServer, storedKeys, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { corpusFile, generatedClip } from '../helpers/media.js';
 
 let server: TestServer;
@@ -16,10 +16,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-function storedOriginals(): string[] {
-  const dir = path.join(server.dataDir, 'blobs', 'originals');
-  return existsSync(dir) ? readdirSync(dir) : [];
-}
+const storedOriginals = () => storedKeys(server, 'originals/');
 
 describe('upload', () => {
   it('rejects a request without multipart content', async () => {
@@ -37,12 +34,12 @@ describe('upload', () => {
   });
 
   it('refuses an upload over the size cap with 413 and keeps nothing', async () => {
-    const before = storedOriginals();
+    const before = await storedOriginals();
     const big = corpusFile('short_0.34s_hevc_8k__androidx_8k24fps_300ms.mp4'); // 3.5 MB > 3 MB cap
     const { status, body } = await uploadFile(server.baseUrl, big);
     expect(status).toBe(413);
     expect(body.error.code).toBe('upload_too_large');
-    expect(storedOriginals()).toEqual(before);
+    expect(await storedOriginals()).toEqual(before);
     expect((await (await fetch(`${server.baseUrl}/api/videos`)).json()).videos).toEqual([]);
   });
 
@@ -95,8 +92,8 @@ describe('upload', () => {
     expect((await fetch(`${server.baseUrl}/api/videos/${body.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${server.baseUrl}/api/videos/${body.id}`)).status).toBe(404);
     expect((await fetch(server.baseUrl + video.playback.hls)).status).toBe(404);
-    expect(existsSync(path.join(server.dataDir, 'blobs', 'videos', body.id))).toBe(false);
-    expect(storedOriginals()).not.toContain(body.id);
+    expect(await storedKeys(server, `videos/${body.id}/`)).toEqual([]);
+    expect(await storedOriginals()).not.toContain(body.id);
   });
 
   it('fails a non-media upload with a precise reason and serves nothing', async () => {
@@ -130,7 +127,7 @@ describe('reads', () => {
     const file = path.join(server.dataDir, 'original.mp4');
     writeFileSync(file, 'original bytes '.repeat(10));
     const { body } = await uploadFile(server.baseUrl, file);
-    expect(storedOriginals()).toContain(body.id);
+    expect(await storedOriginals()).toContain(body.id);
     for (const url of [
       `/stream/${body.id}`,
       `/stream/../originals/${body.id}`,

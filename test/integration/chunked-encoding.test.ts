@@ -7,16 +7,20 @@
  * first frame to the last with no gap or duplicate at any boundary — with segments aligned across
  * rungs, sound and picture together at the start and the end, and HLS and DASH playable end to end.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.js';
 import { readInitSegment, readSegmentDecodeTime, readSegmentSamples } from '../../src/media/mp4-boxes.js';
 import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
-import { beepTimes, type FetchedRendition, fetchRendition, presentationTimes } from '../helpers/av-sync.js';
+import { beepTimes, fetchRendition, presentationTimes } from '../helpers/av-sync.js';
 import { COUNTER_FPS, frameCounterClip, frameCounters } from '../helpers/frame-counter.js';
+import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
+import { freePort, startServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
 
@@ -45,21 +49,25 @@ async function processed(server: TestServer, clip: string): Promise<any> {
 
 const renditionUrl = (server: TestServer, video: any, dir: string) => server.baseUrl + video.playback.hls.replace(/master\.m3u8$/, `${dir}/index.m3u8`);
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sf-chunked-'));
-  const clip = frameCounterClip({ seconds: SECONDS, markerFrames: MARKER_FRAMES });
-  chunked = await startTestServer({ chunkedMinDurationSec: 20, chunkSeconds: 12, segmentSeconds: 2, workerConcurrency: 2, stageConcurrency: 0 });
-  onePass = await startTestServer({ chunkedMinDurationSec: 0, segmentSeconds: 2, stageConcurrency: 0 });
-  [chunkedVideo, onePassVideo] = await Promise.all([processed(chunked, clip), processed(onePass, clip)]);
-}, 300_000);
-
-afterAll(async () => {
-  await chunked?.close();
-  await onePass?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 describe('a chunked encode', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sf-chunked-'));
+    const clip = frameCounterClip({ seconds: SECONDS, markerFrames: MARKER_FRAMES });
+    // Loudness normalisation off: over 45 s of quiet background with two short bursts, loudnorm falls
+    // back to its dynamic mode and lifts the background over the burst detector's threshold. The
+    // audio job runs the same chains either way; timing is what this file tests.
+    const common = { segmentSeconds: 2, stageConcurrency: 0, loudnessNormalise: false };
+    chunked = await startTestServer({ ...common, chunkedMinDurationSec: 20, chunkSeconds: 12, workerConcurrency: 2 });
+    onePass = await startTestServer({ ...common, chunkedMinDurationSec: 0 });
+    [chunkedVideo, onePassVideo] = await Promise.all([processed(chunked, clip), processed(onePass, clip)]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await chunked?.close();
+    await onePass?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
   it('ran as several chunk jobs plus the audio job, each once', async () => {
     const rows = await chunked.ctx.database.db.selectFrom('video_chunks').selectAll().where('video_id', '=', chunkedVideo.id).orderBy('idx').execute();
     const video = rows.filter((r) => r.kind === 'video');
@@ -157,4 +165,119 @@ describe('a chunked encode', () => {
   }, 120_000);
 });
 
-export type { FetchedRendition };
+
+/**
+ * A worker killed with SIGKILL in the middle of a chunk: only that chunk's job runs again (on the
+ * other worker, once its lease expires), every other job ran once, and the video is whole. Three OS
+ * processes from dist/ (run `npm run build` first) share one PostgreSQL database and one store: an
+ * API process taking the upload and two single-job workers.
+ */
+describe('a worker dying mid-chunk', () => {
+  const processes = new Map<string, ChildProcess>();
+  let root: string;
+  let databaseUrl: string | null;
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'sf-chunk-kill-'));
+    databaseUrl = await postgresTestUrl();
+  });
+
+  afterAll(async () => {
+    for (const child of processes.values()) child.kill('SIGKILL');
+    if (databaseUrl) await dropPostgresTestDatabase(databaseUrl).catch(() => {});
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  async function start(name: string, role: 'api' | 'worker'): Promise<{ port: number; child: ChildProcess }> {
+    const port = await freePort();
+    const child = await startServerProcess({
+      port,
+      dataDir: path.join(root, name),
+      env: {
+        STREAMFORGE_ROLE: role,
+        DATABASE_URL: databaseUrl!,
+        STORAGE_URL: `file:${path.join(root, 'store')}`,
+        STREAMFORGE_CHUNKED_MIN_DURATION_SEC: '20',
+        STREAMFORGE_CHUNK_SECONDS: '12',
+        STREAMFORGE_JOB_LEASE_MS: '3000',
+        STREAMFORGE_WORKER_CONCURRENCY: '1',
+        STREAMFORGE_STAGE_CONCURRENCY: '0',
+        STREAMFORGE_LOUDNESS_NORMALISE: 'false',
+      },
+    });
+    processes.set(name, child);
+    return { port, child };
+  }
+
+  it('redoes only the interrupted chunk, elsewhere', async (ctx) => {
+    if (!databaseUrl) return ctx.skip();
+    const api = await start('api', 'api');
+    const workers = [await start('worker-1', 'worker'), await start('worker-2', 'worker')];
+    const baseUrl = `http://127.0.0.1:${api.port}`;
+    const db = openDatabase(databaseUrl).db;
+    try {
+      const upload = await uploadFile(baseUrl, frameCounterClip({ seconds: SECONDS, markerFrames: MARKER_FRAMES }));
+      const id: string = upload.body.id;
+
+      // Wait for a video chunk past the first to be running, its ffmpeg started, on one of the workers.
+      const poll = async <T>(what: string, read: () => Promise<T | null | undefined>, timeoutMs = 120_000): Promise<T> => {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+          const value = await read();
+          if (value) return value;
+          if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const victim = await poll('a running chunk', async () => {
+        const row = await db.selectFrom('video_chunks').selectAll().where('video_id', '=', id).where('kind', '=', 'video')
+          .where('status', '=', 'running').where('idx', '>=', 1).orderBy('idx').executeTakeFirst();
+        const pid = row?.attempt_owner ? Number(row.attempt_owner.split(':')[1]) : NaN;
+        const worker = workers.find((w) => w.child.pid === pid);
+        return row && worker && ffmpegChildren(pid).length > 0 ? { idx: row.idx, worker } : null;
+      });
+      victim.worker.child.kill('SIGKILL');
+      await new Promise((r) => victim.worker.child.once('exit', r));
+
+      const video = await poll('the video to be ready', async () => {
+        const row = await db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirst();
+        if (row?.status === 'failed') throw new Error(`video failed: ${row.error}`);
+        return row?.status === 'ready' ? row : null;
+      }, 180_000);
+      // The worker records completion just after the handler's last write.
+      const jobs = await poll('every job to complete', async () => {
+        // Enrichment stages are queued at ready but not run here (stage concurrency 0).
+        const rows = await db.selectFrom('jobs').select(['type', 'payload_json', 'status', 'attempts']).where('type', '!=', 'video.stage').execute();
+        return rows.every((j) => j.status === 'completed') ? rows : null;
+      }, 30_000);
+      const attempts = Object.fromEntries(jobs.map((j) => {
+        const payload = JSON.parse(j.payload_json) as { kind?: string; idx?: number };
+        return [j.type === 'video.chunk' ? `${payload.kind}${payload.idx}` : j.type, j.attempts];
+      }));
+      expect(attempts).toEqual({
+        'video.process': 1, 'video.assemble': 1, audio0: 1,
+        video0: 1, video1: 1, video2: 1, video3: 1, [`video${victim.idx}`]: 2,
+      });
+      const chunkRows = await db.selectFrom('video_chunks').select(['kind', 'idx', 'attempts', 'status']).where('video_id', '=', id).execute();
+      expect(chunkRows.every((r) => r.status === 'done' && r.attempts === (r.kind === 'video' && r.idx === victim.idx ? 2 : 1))).toBe(true);
+
+      const { stdout } = await run('ffprobe', [
+        '-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0',
+        `${baseUrl}/stream/${id}/${video.output_prefix!.split('/')[2]}/v0/index.m3u8`,
+      ]);
+      expect(Number(stdout.trim())).toBe(Math.round(SECONDS / FRAME_SEC));
+      console.log(`killed the worker in the middle of chunk ${victim.idx}; it ran twice, every other job once`);
+    } finally {
+      await db.destroy();
+    }
+  }, 240_000);
+});
+
+/** ffmpeg processes (direct or under setpriv) whose parent is `pid`. */
+function ffmpegChildren(pid: number): string[] {
+  try {
+    return execFileSync('pgrep', ['-a', '-P', String(pid)], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('ffmpeg'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}

@@ -4,7 +4,7 @@
  * 507 naming the setting, and nothing is left behind. Plus the guard itself against this machine's
  * real free space.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileStore } from '@tus/file-store';
@@ -12,7 +12,7 @@ import { Upload as TusUpload } from '@tus/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InsufficientStorageError } from '../../src/errors.js';
 import { assertFreeSpace } from '../../src/storage/free-space.js';
-import { startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { startTestServer, storedKeys, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { corpusFile } from '../helpers/media.js';
 
 const PETABYTE = 10 ** 15;
@@ -37,10 +37,7 @@ describe('a server whose disk cannot keep the reserve', () => {
   });
 
   const uploadsDir = () => path.join(dataDir, 'uploads');
-  const originals = () => {
-    const dir = path.join(dataDir, 'blobs', 'originals');
-    return existsSync(dir) ? readdirSync(dir) : [];
-  };
+  const originals = () => storedKeys(server, 'originals/');
   const videoCount = async () => (await (await fetch(`${server.baseUrl}/api/videos`)).json()).total;
 
   it('refuses a multipart upload with 507 and keeps nothing', async () => {
@@ -48,7 +45,7 @@ describe('a server whose disk cannot keep the reserve', () => {
     expect(status).toBe(507);
     expect(body.error.code).toBe('insufficient_storage');
     expect(body.error.message).toMatch(/not enough free disk space: .* \(STREAMFORGE_MIN_FREE_BYTES\)/);
-    expect(originals()).toEqual([]);
+    expect(await originals()).toEqual([]);
     expect(await videoCount()).toBe(0);
   });
 

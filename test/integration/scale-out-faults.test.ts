@@ -31,6 +31,7 @@ async function startRedis(port: number, dir: string): Promise<ChildProcess> {
     stdio: 'ignore',
   });
   const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null });
+  probe.on('error', () => {}); // refused until the server listens; ping() waits through it
   try {
     await probe.connect().catch(() => {});
     await probe.ping();

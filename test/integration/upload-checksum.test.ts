@@ -112,7 +112,7 @@ describe('tus checksum extension', () => {
     const videoId = last.headers.get('streamforge-video-id');
     expect(videoId).toBe(url.pathname.split('/').pop());
 
-    const original = readFileSync(path.join(server.dataDir, 'blobs', 'originals', videoId!));
+    const original = await server.ctx.store.getBytes(`originals/${videoId!}`);
     expect(createHash('sha256').update(original).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
     const events = await followEvents(server.baseUrl, videoId!);
     expect(events.at(-1)!.event).toBe('ready');

@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import { FileStore } from '@tus/file-store';
 import { Upload as TusUpload } from '@tus/server';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, type TestServer } from '../helpers/app-server.js';
+import { followEvents, startTestServer, storedKeys, type TestServer } from '../helpers/app-server.js';
 import { freePort, startServerProcess } from '../helpers/server-process.js';
 import { corpusFile } from '../helpers/media.js';
 
@@ -102,10 +102,7 @@ describe('resumable uploads (in-process server)', () => {
   });
 
   const endpoint = () => `${server.baseUrl}/api/uploads`;
-  const storedOriginals = () => {
-    const dir = path.join(server.dataDir, 'blobs', 'originals');
-    return existsSync(dir) ? readdirSync(dir) : [];
-  };
+  const storedOriginals = () => storedKeys(server, 'originals/');
 
   it('uploads in chunks, is aborted, resumes from the previous upload, and the video becomes ready', async () => {
     const data = readFileSync(SOURCE);
@@ -145,7 +142,7 @@ describe('resumable uploads (in-process server)', () => {
     expect(firstPatchOffset).toBeLessThan(data.length);
     expect(videoId).toMatch(/^[0-9A-Za-z]{12}$/);
 
-    const stored = readFileSync(path.join(server.dataDir, 'blobs', 'originals', videoId!));
+    const stored = await server.ctx.store.getBytes(`originals/${videoId!}`);
     expect(sha256(stored)).toBe(sha256(data));
 
     const status = await json(`${server.baseUrl}/api/uploads/${uploadId}`);
@@ -187,11 +184,11 @@ describe('resumable uploads (in-process server)', () => {
     const videos = (await json(`${server.baseUrl}/api/videos?limit=100`)).body.videos as Array<{ id: string; title: string }>;
     expect(videos.filter((v) => v.id === videoId)).toHaveLength(1);
     expect(videos.filter((v) => v.title === 'retry')).toHaveLength(1);
-    expect(storedOriginals().filter((k) => k === videoId)).toHaveLength(1);
+    expect((await storedOriginals()).filter((k) => k === videoId)).toHaveLength(1);
   }, 60_000);
 
   it('refuses an upload over the size cap with 413 and stores nothing', async () => {
-    const beforeOriginals = storedOriginals();
+    const beforeOriginals = await storedOriginals();
     const beforeUploads = readdirSync(path.join(server.dataDir, 'uploads'));
     const big = readFileSync(corpusFile('short_0.34s_hevc_8k__androidx_8k24fps_300ms.mp4')); // 3.5 MB > 3 MB
     const run = startTus(big, { endpoint: endpoint() });
@@ -201,7 +198,7 @@ describe('resumable uploads (in-process server)', () => {
     expect(error.originalResponse?.getStatus()).toBe(413);
     expect(error.originalResponse?.getBody()).toMatch(/3000000 byte limit \(STREAMFORGE_MAX_UPLOAD_BYTES\)/);
     expect(readdirSync(path.join(server.dataDir, 'uploads'))).toEqual(beforeUploads);
-    expect(storedOriginals()).toEqual(beforeOriginals);
+    expect(await storedOriginals()).toEqual(beforeOriginals);
 
     // Lying about the length at creation does not help: the body is cut at the declared size, and
     // a deferred length above the cap is refused too.
@@ -309,7 +306,7 @@ describe('an upload completed just before a restart', () => {
       expect(status.body).toMatchObject({ uploadId, complete: true, videoId: uploadId });
       const videos = (await json(`${server.baseUrl}/api/videos`)).body.videos as Array<{ id: string }>;
       expect(videos.map((v) => v.id)).toEqual([uploadId]);
-      expect(sha256(readFileSync(path.join(dataDir, 'blobs', 'originals', uploadId)))).toBe(sha256(data));
+      expect(sha256(await server.ctx.store.getBytes(`originals/${uploadId}`))).toBe(sha256(data));
     } finally {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true }); // ours, not the helper's temp dir
