@@ -24,7 +24,8 @@
  *   back-off hook, and unlike `moveToDelayed` it records the error and counts the attempt.
  * - Dedupe = deterministic BullMQ job id (`d-<sha256(key)>`): BullMQ adds nothing when the id exists,
  *   finished or not. Finished jobs are kept (as the SQL queue keeps its rows), which is what makes
- *   "dedupes against a finished job too" hold. Keys dedupe within one job type.
+ *   "dedupes against a finished job too" hold — for FINISHED_JOB_RETENTION_SECONDS (14 days), after
+ *   which BullMQ removes them (the SQL queue keeps its rows). Keys dedupe within one job type.
  *
  * Two Redis connections: `commands` (enqueue, get, counts) keeps ioredis' bounded retries, so an
  * API call fails after ~10 s of outage instead of hanging; `workers` has `maxRetriesPerRequest:
@@ -51,6 +52,9 @@ export interface BullMqQueueOptions {
   stalledCheckIntervalMs?: number;
   logger?: Pick<WorkerLogger, 'info' | 'warn'>;
 }
+
+/** How long completed and failed jobs are kept (and dedupe keys hold after a job finished). */
+const FINISHED_JOB_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
 /** A call on a queue after close(). */
 export class QueueClosedError extends Error {
@@ -138,8 +142,10 @@ export class BullMqQueue implements Queue {
       attempts: maxAttempts,
       backoff: { type: RETRY_BACKOFF },
       jobId: options.dedupeKey === undefined ? undefined : dedupeJobId(options.dedupeKey),
-      removeOnComplete: false,
-      removeOnFail: false,
+      // Finished jobs stay long enough to dedupe against (the reconciler asks about a video's job
+      // while it is processing), then go: unbounded, they would cost ~1.5 KB of Redis memory each.
+      removeOnComplete: { age: FINISHED_JOB_RETENTION_SECONDS },
+      removeOnFail: { age: FINISHED_JOB_RETENTION_SECONDS },
       stackTraceLimit: 0,
     };
     await this.registerType(options.type);

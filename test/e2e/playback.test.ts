@@ -188,3 +188,49 @@ describe('watching while it transcodes', () => {
     }
   }, 360_000);
 });
+
+describe('a chunked video (docs/chunked-encoding.md)', () => {
+  it('plays across a chunk boundary with hls.js: frames keep coming, no stall', async () => {
+    // 20 s in 8 s chunks of 2 s segments: boundaries at 8 s and 16 s.
+    const chunked = await startTestServer({ segmentSeconds: 2, chunkedMinDurationSec: 10, chunkSeconds: 8, workerConcurrency: 2, stageConcurrency: 0 });
+    try {
+      const upload = await uploadFile(chunked.baseUrl, generatedClip({ seconds: 20, width: 640, height: 360, fps: 30 }), 'chunked');
+      const id = upload.body.id as string;
+      expect((await followEvents(chunked.baseUrl, id)).at(-1)?.event).toBe('ready');
+      const chunks = await chunked.ctx.database.db.selectFrom('video_chunks').select('idx').where('video_id', '=', id).where('kind', '=', 'video').execute();
+      expect(chunks.length).toBe(3);
+      const { page, errors, player } = await openWatchPage(chunked.baseUrl, id);
+      await playUntil(player, 0.5);
+      // Seek a second before the first boundary, then sample the playhead and the decoded frames until
+      // two seconds past it: both must grow at every sample.
+      const samples = await page.evaluate(() => new Promise<Array<[number, number]>>((resolve, reject) => {
+        const v = document.querySelector('video')!;
+        const taken: Array<[number, number]> = [];
+        v.addEventListener('seeked', () => {
+          const timer = setInterval(() => {
+            taken.push([v.currentTime, v.getVideoPlaybackQuality().totalVideoFrames]);
+            if (v.currentTime > 10) {
+              clearInterval(timer);
+              resolve(taken);
+            }
+          }, 500);
+          setTimeout(() => {
+            clearInterval(timer);
+            reject(new Error(`no progress past the boundary: ${JSON.stringify(taken)}`));
+          }, 45_000);
+        }, { once: true });
+        v.currentTime = 7;
+      }));
+      expect(samples[0]![0]).toBeLessThan(8);
+      samples.slice(1).forEach(([time, frames], k) => {
+        expect(time, `playhead at sample ${k + 1}`).toBeGreaterThan(samples[k]![0]);
+        expect(frames, `decoded frames at sample ${k + 1}`).toBeGreaterThan(samples[k]![1]);
+      });
+      await page.screenshot({ path: screenshotPath('watch-chunked-boundary.png') });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await chunked.close();
+    }
+  }, 180_000);
+});
