@@ -74,18 +74,23 @@ export async function followEvents(baseUrl: string, id: string, timeoutMs = 120_
   const res = await fetch(`${baseUrl}/api/videos/${id}/events`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
   const events: Array<{ event: string; data: any }> = [];
+  for await (const event of sseEvents(res.body)) events.push(event);
+  return events;
+}
+
+/** The events of a Server-Sent Events body as they arrive (comments and heartbeats skipped). */
+export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<{ event: string; data: any }> {
   const decoder = new TextDecoder();
   let buffer = '';
-  for await (const chunk of res.body) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) });
+      if (event && data) yield { event, data: JSON.parse(data) };
     }
   }
-  return events;
 }

@@ -10,7 +10,6 @@
  */
 import type { Config } from '../../src/config/config.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from './postgres.js';
-import { Redis } from 'ioredis';
 import { S3RVER_CREDENTIALS, S3RVER_REGION, startS3Server, type S3TestServer } from './s3-server.js';
 
 export const scaleOutMode = process.env.STREAMFORGE_TEST_MODE === 'scale-out';
@@ -31,7 +30,7 @@ export async function scaleOutResources(): Promise<ScaleOutResources> {
   const databaseUrl = await postgresTestUrl();
   if (!databaseUrl) throw new Error('STREAMFORGE_TEST_MODE=scale-out needs PostgreSQL (see the warning above)');
   // Loaded on demand: embedded runs never need Redis.
-  const { redisTestUrl, uniqueRedisPrefix } = await import('./redis.js');
+  const { deleteRedisPrefix, redisTestUrl, uniqueRedisPrefix } = await import('./redis.js');
   const redisUrl = await redisTestUrl();
   if (!redisUrl) throw new Error('STREAMFORGE_TEST_MODE=scale-out needs Redis (see the warning above)');
   s3Server ??= startS3Server();
@@ -62,20 +61,8 @@ export async function scaleOutResources(): Promise<ScaleOutResources> {
     },
     async release() {
       await dropPostgresTestDatabase(databaseUrl);
-      await deleteRedisPrefix(redisUrl, redisPrefix);
+      await deleteRedisPrefix(redisUrl!, redisPrefix);
     },
   };
 }
 
-/** Deletes every key under `prefix` (BullMQ's queues and anything else a test server made). */
-async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true });
-  await redis.connect();
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
-}

@@ -24,7 +24,7 @@ import { newId } from '../../src/ids.js';
 import { RedisCacheInvalidationBus } from '../../src/delivery/redis-cache-invalidation-bus.js';
 import { RedisVideoEventBus } from '../../src/videos/redis-video-event-bus.js';
 import type { VideoEvent } from '../../src/videos/video-events.js';
-import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { followEvents, sseEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
 import { deleteRedisPrefix, redisTestUrl, uniqueRedisPrefix } from '../helpers/redis.js';
@@ -215,19 +215,7 @@ function openEventStream(baseUrl: string, id: string): EventStream {
   const ended = (async () => {
     const res = await fetch(`${baseUrl}/api/videos/${id}/events`, { signal: controller.signal });
     if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) });
-      }
-    }
+    for await (const event of sseEvents(res.body)) events.push(event);
   })();
   ended.catch(() => {}); // an aborted stream is the test closing it
   return { events, ended, close: () => controller.abort() };

@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, uploadFile, type TestServer } from '../helpers/app-server.js';
+import { followEvents, sseEvents, startTestServer, uploadFile, type TestServer } from '../helpers/app-server.js';
 import { generatedClip, repoRoot } from '../helpers/media.js';
 
 const SHIPPED_CONFIG = path.join(repoRoot, 'deploy/nginx/streamforge-edge.conf');
@@ -191,22 +191,11 @@ describe('nginx edge cache (deploy/nginx/streamforge-edge.conf)', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-cache-status')).toBeNull();
     const received: Array<{ event: string; data: any; atMs: number }> = [];
-    const decoder = new TextDecoder();
-    let buffer = '';
     let polling: Promise<{ bodies: Set<string>; edgeRequests: number; startedAt: number; path: string }> | null = null;
-    for await (const chunk of res.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (!event || !data) continue;
-        received.push({ event, data: JSON.parse(data), atMs: Date.now() });
-        // Once playable, a player polls the live playlist; so do we, through the edge, until ready.
-        if (event === 'playable' && polling === null) polling = pollPlaylistUntilReady(id);
-      }
+    for await (const { event, data } of sseEvents(res.body!)) {
+      received.push({ event, data, atMs: Date.now() });
+      // Once playable, a player polls the live playlist; so do we, through the edge, until ready.
+      if (event === 'playable' && polling === null) polling = pollPlaylistUntilReady(id);
     }
     const names = received.map((e) => e.event);
     expect(names[0]).toBe('state');

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { PROCESS_VIDEO_JOB } from '../../src/pipeline/process-video.js';
 import { openQueue } from '../../src/queue/open-queue.js';
-import { uploadFile } from '../helpers/app-server.js';
+import { sseEvents, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
 import { redisTestUrl, uniqueRedisPrefix } from '../helpers/redis.js';
@@ -69,16 +69,10 @@ async function followWithReconnect(
     try {
       const res = await fetch(`${baseUrl}/api/videos/${id}/events`, { signal: AbortSignal.timeout(deadline - Date.now()) });
       connections++;
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        for (const match of buffer.matchAll(/^event: (.*)$/gm)) {
-          events.push(match[1]!);
-          options.onEvent?.(match[1]!);
-          if (match[1] === 'ready' || match[1] === 'failed') return { events, connections };
-        }
-        buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+      for await (const { event } of sseEvents(res.body!)) {
+        events.push(event);
+        options.onEvent?.(event);
+        if (event === 'ready' || event === 'failed') return { events, connections };
       }
     } catch {
       // Connection refused or cut: EventSource's default retry is a few seconds; ours is shorter.
