@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchSource } from '../bench-source.js';
@@ -112,12 +112,14 @@ async function runOnce({ workers, onePass }) {
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 console.log(`source: ${seconds} s 1080p30 (noisy), chunks of ${chunkSeconds} s; ${cpus().length} cores; ${queueDriver}`);
 const onePass = await runOnce({ workers: 1, onePass: true });
-console.log(`one-pass (1 worker): ${s(onePass.wallMs)}`);
+// Other work on the machine skews every figure: show the 1-minute load average after each run.
+const load = () => `load ${loadavg()[0].toFixed(1)}`;
+console.log(`one-pass (1 worker): ${s(onePass.wallMs)} (${load()})`);
 const results = [];
 for (const workers of workerCounts) {
   const r = await runOnce({ workers, onePass: false });
   results.push({ workers, ...r });
-  console.log(`chunked, ${workers} worker(s): ${s(r.wallMs)} (${r.chunkCount} chunks)`);
+  console.log(`chunked, ${workers} worker(s): ${s(r.wallMs)} (${r.chunkCount} chunks, ${load()})`);
 }
 const base = results.find((r) => r.workers === 1) ?? results[0];
 console.log('\n| workers | wall | vs 1 worker | vs one-pass |');

@@ -12,6 +12,7 @@ import * as videoDetails from './migrations/0002-video-details.js';
 import * as subtitles from './migrations/0003-subtitles.js';
 import * as videoStages from './migrations/0004-video-stages.js';
 import * as videoChunks from './migrations/0005-video-chunks.js';
+import * as requestedCodecs from './migrations/0006-requested-codecs.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0003-subtitles': subtitles,
   '0004-video-stages': videoStages,
   '0005-video-chunks': videoChunks,
+  '0006-requested-codecs': requestedCodecs,
 };
 
 export function openDatabase(url: string): DatabaseHandle {

@@ -34,6 +34,8 @@ export interface VideosTable {
    * with the ready video, and the source's subtitle streams left out, with why. Null before ready.
    */
   subtitles_json: string | null;
+  /** JSON array of the extra codec ladders asked for with the upload; null: the configured default. */
+  extra_codecs_json: string | null;
   /** Upload complete → first playable manifest, in ms. */
   time_to_playable_ms: number | null;
   created_at: number;

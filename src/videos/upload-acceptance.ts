@@ -27,7 +27,7 @@ import { acceptVideo, parseExtraCodecs, titleFromFileName } from './video-intake
 export const VIDEO_ID_METADATA_KEY = 'streamforgeVideoId';
 
 export interface UploadAcceptanceOptions {
-  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker' | 'store'>;
+  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker' | 'store' | 'logger'>;
   datastore: FileStore;
   logger: Logger;
 }

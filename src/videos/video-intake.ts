@@ -7,6 +7,7 @@ import type { AppContext } from '../app.js';
 import { EXTRA_VIDEO_CODECS, type ExtraVideoCodec } from '../pipeline/ladder-types.js';
 import { PROCESS_VIDEO_JOB, type ProcessVideoPayload } from '../pipeline/process-video.js';
 import type { VideoRow } from '../db/schema.js';
+import type { EnqueueOptions } from '../queue/queue.js';
 
 export interface AcceptVideoOptions {
   id: string;
@@ -20,7 +21,7 @@ export interface AcceptVideoOptions {
 }
 
 export async function acceptVideo(
-  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker'>,
+  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker' | 'logger'>,
   options: AcceptVideoOptions,
 ): Promise<VideoRow> {
   const now = Date.now();
@@ -41,12 +42,34 @@ export async function acceptVideo(
     created_at: now,
     updated_at: now,
     ready_at: null,
+    extra_codecs_json: options.extraCodecs ? JSON.stringify(options.extraCodecs) : null,
   });
-  // If we die between these two writes, the reconciler enqueues the job (same dedupe key).
-  const payload: ProcessVideoPayload = { videoId: options.id, ...(options.extraCodecs && { extraCodecs: options.extraCodecs }) };
-  await ctx.queue.enqueue({ type: PROCESS_VIDEO_JOB, payload, dedupeKey: `process:${options.id}` });
-  ctx.worker?.notify();
+  // The record and the original are what must not be lost; the job can be derived from them. If we
+  // die between these two writes, or the queue is unreachable (Redis down), the reconciler enqueues
+  // the job from the record later (same dedupe key, so never twice), and the upload still succeeds.
+  try {
+    await ctx.queue.enqueue(processVideoJob({ id: options.id, extraCodecs: options.extraCodecs }));
+    ctx.worker?.notify();
+  } catch (err) {
+    ctx.logger.warn({ err, videoId: options.id }, 'queue unavailable: the reconciler will enqueue this video');
+  }
   return (await ctx.videos.get(options.id))!;
+}
+
+/** The `video.process` job of a video: one per video, whoever enqueues it (dedupe key). */
+export function processVideoJob(video: { id: string; extraCodecs?: ExtraVideoCodec[] }): EnqueueOptions<ProcessVideoPayload> {
+  return {
+    type: PROCESS_VIDEO_JOB,
+    payload: { videoId: video.id, ...(video.extraCodecs && { extraCodecs: video.extraCodecs }) },
+    dedupeKey: `process:${video.id}`,
+  };
+}
+
+/** The extra codecs a stored record asked for (extra_codecs_json), for re-enqueueing its job. */
+export function requestedExtraCodecs(row: Pick<VideoRow, 'extra_codecs_json'>): ExtraVideoCodec[] | undefined {
+  if (row.extra_codecs_json === null) return undefined;
+  const parsed = z.array(z.enum(EXTRA_VIDEO_CODECS)).safeParse(JSON.parse(row.extra_codecs_json));
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** A title a user gives a video (multipart field or tus metadata): display text, 1–200 characters. */

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { ensureChunkedJobs } from '../pipeline/chunked-jobs.js';
-import { PROCESS_VIDEO_JOB } from '../pipeline/process-video.js';
+import { processVideoJob, requestedExtraCodecs } from './video-intake.js';
 import type { Queue } from '../queue/queue.js';
 import type { ChunkRepository } from './chunk-repository.js';
 import type { VideoEventBus } from './video-events.js';
@@ -56,7 +56,7 @@ export class VideoReconciler {
     const { videos, queue, logger } = this.options;
     try {
       for (const video of await videos.listProcessing()) {
-        const jobId = await queue.enqueue({ type: PROCESS_VIDEO_JOB, payload: { videoId: video.id }, dedupeKey: `process:${video.id}` });
+        const jobId = await queue.enqueue(processVideoJob({ id: video.id, extraCodecs: requestedExtraCodecs(video) }));
         const job = await queue.get(jobId);
         if (job?.status === 'completed') {
           const plan = await this.options.chunks?.getPlan(video.id);
