@@ -33,9 +33,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: 'embedded', include: ['test/**/*.test.ts'] } },
-      // TEMPORARY while the drivers land: opt-in.
-      ...(process.env.SF_SCALE_OUT_SUITE !== '1' ? [] : [{
-        extends: true as const,
+      {
+        extends: true,
         test: {
           // The same suites on PostgreSQL, BullMQ/Redis and S3 (test/helpers/scale-out.ts).
           name: 'scale-out',
@@ -43,7 +42,7 @@ export default defineConfig({
           exclude: notRepeatedInScaleOut,
           env: { STREAMFORGE_TEST_MODE: 'scale-out' },
         },
-      }]),
+      },
     ],
   },
 });
