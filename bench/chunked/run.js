@@ -13,6 +13,7 @@
  *
  * Env: BENCH_DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_WORKERS (default 1,2,4), BENCH_CHUNK_SECONDS (default 120, the product default),
+ * BENCH_SOURCE_NOISE (the source's noise strength, default 30: bench/bench-source.js),
  * REDIS_URL (passed to the workers: BullMQ when its driver is in, else the SQL queue).
  */
 import { spawn } from 'node:child_process';
@@ -35,8 +36,9 @@ const seconds = Number(process.env.BENCH_SOURCE_SECONDS ?? 600);
 const chunkSeconds = Number(process.env.BENCH_CHUNK_SECONDS ?? 120);
 const workerCounts = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const source = benchSource(seconds);
-const queueDriver = process.env.REDIS_URL ? 'REDIS_URL set (BullMQ if the driver is in this build)' : 'SQL queue on PostgreSQL';
+const noise = Number(process.env.BENCH_SOURCE_NOISE ?? 30);
+const source = benchSource(seconds, { noise });
+const queueDriver = process.env.REDIS_URL ? `BullMQ on ${process.env.REDIS_URL}` : 'SQL queue on PostgreSQL';
 
 async function admin(sql) {
   const client = new pg.Client({ connectionString: adminUrl });
@@ -66,6 +68,8 @@ async function runOnce({ workers, onePass }) {
   const env = {
     DATABASE_URL: url.toString(),
     STORAGE_URL: `file:${path.join(dir, 'store')}`,
+    // Each configuration its own queues, when REDIS_URL selects BullMQ.
+    STREAMFORGE_REDIS_PREFIX: name,
     STREAMFORGE_CHUNKED_MIN_DURATION_SEC: onePass ? '0' : '1',
     STREAMFORGE_CHUNK_SECONDS: String(chunkSeconds),
     STREAMFORGE_WORKER_CONCURRENCY: '1',
@@ -110,7 +114,7 @@ async function runOnce({ workers, onePass }) {
 }
 
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
-console.log(`source: ${seconds} s 1080p30 (noisy), chunks of ${chunkSeconds} s; ${cpus().length} cores; ${queueDriver}`);
+console.log(`source: ${seconds} s 1080p30 (noise ${noise}), chunks of ${chunkSeconds} s; ${cpus().length} cores; ${queueDriver}`);
 const onePass = await runOnce({ workers: 1, onePass: true });
 // Other work on the machine skews every figure: show the 1-minute load average after each run.
 const load = () => `load ${loadavg()[0].toFixed(1)}`;

@@ -36,6 +36,7 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
     duration_ms: null,
     progress_json: null,
     subtitles_json: null,
+    extra_codecs_json: null,
     time_to_playable_ms: null,
     created_at: EPOCH_MS,
     updated_at: EPOCH_MS,
@@ -45,7 +46,7 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
 }
 
 /** Every migration, in order: pinned so that renaming or dropping one is a deliberate change. */
-const MIGRATIONS = ['0001-initial', '0002-video-details', '0003-subtitles', '0004-video-stages'];
+const MIGRATIONS = ['0001-initial', '0002-video-details', '0003-subtitles', '0004-video-stages', '0005-video-chunks', '0006-requested-codecs'];
 
 export function databaseContract(name: string, factory: () => Promise<DatabaseHarness>): void {
   describe(`${name} — database contract`, () => {
@@ -68,13 +69,13 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
         expect(applied.map((row) => row.name)).toEqual(MIGRATIONS);
       });
 
-      it('give videos stored before 0002 an empty description and no tags, and before 0003 no subtitles record', async () => {
+      it('give videos stored before 0002 an empty description and no tags, before 0003 no subtitles record, before 0006 the default codecs', async () => {
         await migrateOnly(handle.db, { '0001-initial': initial });
-        const { description: _d, tags_json: _t, subtitles_json: _s, ...before0002 } = video();
+        const { description: _d, tags_json: _t, subtitles_json: _s, extra_codecs_json: _c, ...before0002 } = video();
         await handle.db.insertInto('videos').values(before0002).execute();
         expect(await migrateToLatest(handle.db)).toEqual(MIGRATIONS.slice(1));
         const read = await handle.db.selectFrom('videos').selectAll().where('id', '=', 'v1').executeTakeFirstOrThrow();
-        expect(read).toEqual({ ...before0002, description: '', tags_json: '[]', subtitles_json: null });
+        expect(read).toEqual({ ...before0002, description: '', tags_json: '[]', subtitles_json: null, extra_codecs_json: null });
       });
 
       it('create empty videos and jobs tables', async () => {

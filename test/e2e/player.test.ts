@@ -309,7 +309,8 @@ describe('the player', () => {
       await player.focus();
       await page.keyboard.press('5');
       const overlay = player.locator('.sf-captions');
-      await overlay.waitFor();
+      // dash.js starts slowly on a loaded machine (README, "Gaps"): up to ~30 s in CI, as for playback.
+      await overlay.waitFor({ timeout: engine === 'dash.js' ? 60_000 : 30_000 });
       expect(await overlay.textContent()).toBe('This is the first subtitle.');
       await page.screenshot({ path: screenshotPath(`player-captions${query ? '-dash' : ''}.png`), animations: 'disabled' });
 

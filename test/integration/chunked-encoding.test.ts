@@ -14,12 +14,17 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { readInitSegment, readSegmentDecodeTime, readSegmentSamples } from '../../src/media/mp4-boxes.js';
+import { ASSEMBLE_JOB, assembleDedupeKey, CHUNK_JOB, chunkDedupeKey } from '../../src/pipeline/chunked-jobs.js';
+import { PROCESS_VIDEO_JOB } from '../../src/pipeline/process-video.js';
+import { openQueue } from '../../src/queue/open-queue.js';
 import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { beepTimes, fetchRendition, presentationTimes } from '../helpers/av-sync.js';
 import { COUNTER_FPS, frameCounterClip, frameCounters } from '../helpers/frame-counter.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
+import { deleteRedisPrefix, redisTestUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import { freePort, startServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
@@ -170,21 +175,34 @@ describe('a chunked encode', () => {
  * A worker killed with SIGKILL in the middle of a chunk: only that chunk's job runs again (on the
  * other worker, once its lease expires), every other job ran once, and the video is whole. Three OS
  * processes from dist/ (run `npm run build` first) share one PostgreSQL database and one store: an
- * API process taking the upload and two single-job workers.
+ * API process taking the upload and two single-job workers — once with the SQL queue in that
+ * database, once with BullMQ on Redis. Job attempts are read through the Queue interface (a dedupe
+ * key returns its job's id), so both drivers are held to the same account.
  */
-describe('a worker dying mid-chunk', () => {
+const redisUrl = await redisTestUrl();
+describe.each([
+  { queue: 'SQL queue', redis: false },
+  { queue: 'BullMQ', redis: true },
+])('a worker dying mid-chunk ($queue)', ({ redis }) => {
   const processes = new Map<string, ChildProcess>();
   let root: string;
   let databaseUrl: string | null;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'sf-chunk-kill-'));
     databaseUrl = await postgresTestUrl();
+    env = {
+      DATABASE_URL: databaseUrl!,
+      ...(redis && redisUrl ? { REDIS_URL: redisUrl, STREAMFORGE_REDIS_PREFIX: uniqueRedisPrefix() } : {}),
+      STORAGE_URL: `file:${path.join(root, 'store')}`,
+    };
   });
 
   afterAll(async () => {
     for (const child of processes.values()) child.kill('SIGKILL');
     if (databaseUrl) await dropPostgresTestDatabase(databaseUrl).catch(() => {});
+    if (redis && redisUrl && env.STREAMFORGE_REDIS_PREFIX) await deleteRedisPrefix(redisUrl, env.STREAMFORGE_REDIS_PREFIX);
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
@@ -194,9 +212,8 @@ describe('a worker dying mid-chunk', () => {
       port,
       dataDir: path.join(root, name),
       env: {
+        ...env,
         STREAMFORGE_ROLE: role,
-        DATABASE_URL: databaseUrl!,
-        STORAGE_URL: `file:${path.join(root, 'store')}`,
         STREAMFORGE_CHUNKED_MIN_DURATION_SEC: '20',
         STREAMFORGE_CHUNK_SECONDS: '12',
         STREAMFORGE_JOB_LEASE_MS: '3000',
@@ -210,11 +227,13 @@ describe('a worker dying mid-chunk', () => {
   }
 
   it('redoes only the interrupted chunk, elsewhere', async (ctx) => {
-    if (!databaseUrl) return ctx.skip();
+    if (!databaseUrl || (redis && !redisUrl)) return ctx.skip();
     const api = await start('api', 'api');
     const workers = [await start('worker-1', 'worker'), await start('worker-2', 'worker')];
     const baseUrl = `http://127.0.0.1:${api.port}`;
-    const db = openDatabase(databaseUrl).db;
+    const database = openDatabase(databaseUrl);
+    const db = database.db;
+    const queue = await openQueue({ config: loadConfig({ env: { ...env, STREAMFORGE_DATA_DIR: root } }), database });
     try {
       const upload = await uploadFile(baseUrl, frameCounterClip({ seconds: SECONDS, markerFrames: MARKER_FRAMES }));
       const id: string = upload.body.id;
@@ -244,25 +263,33 @@ describe('a worker dying mid-chunk', () => {
         if (row?.status === 'failed') throw new Error(`video failed: ${row.error}`);
         return row?.status === 'ready' ? row : null;
       }, 180_000);
+      const version = video.output_prefix!.split('/')[2]!;
+      const chunkRows = await db.selectFrom('video_chunks').select(['kind', 'idx', 'attempts', 'status']).where('video_id', '=', id).execute();
+      const keys: Record<string, string> = {
+        'video.process': `process:${id}`,
+        'video.assemble': assembleDedupeKey({ videoId: id, version }),
+        ...Object.fromEntries(chunkRows.map((c) => [`${c.kind}${c.idx}`, chunkDedupeKey({ videoId: id, version, kind: c.kind, idx: c.idx })])),
+      };
+      const types: Record<string, string> = { 'video.process': PROCESS_VIDEO_JOB, 'video.assemble': ASSEMBLE_JOB };
       // The worker records completion just after the handler's last write.
-      const jobs = await poll('every job to complete', async () => {
-        // Enrichment stages are queued at ready but not run here (stage concurrency 0).
-        const rows = await db.selectFrom('jobs').select(['type', 'payload_json', 'status', 'attempts']).where('type', '!=', 'video.stage').execute();
-        return rows.every((j) => j.status === 'completed') ? rows : null;
+      const attempts = await poll('every job to complete', async () => {
+        const found: Record<string, number> = {};
+        for (const [name, dedupeKey] of Object.entries(keys)) {
+          const jobId = await queue.enqueue({ type: types[name] ?? CHUNK_JOB, payload: null, dedupeKey });
+          const info = await queue.get(jobId);
+          if (info?.status !== 'completed') return null;
+          found[name] = info.attempts;
+        }
+        return found;
       }, 30_000);
-      const attempts = Object.fromEntries(jobs.map((j) => {
-        const payload = JSON.parse(j.payload_json) as { kind?: string; idx?: number };
-        return [j.type === 'video.chunk' ? `${payload.kind}${payload.idx}` : j.type, j.attempts];
-      }));
       expect(attempts).toEqual({
         'video.process': 1, 'video.assemble': 1, audio0: 1,
         video0: 1, video1: 1, video2: 1, video3: 1, [`video${victim.idx}`]: 2,
       });
-      const chunkRows = await db.selectFrom('video_chunks').select(['kind', 'idx', 'attempts', 'status']).where('video_id', '=', id).execute();
       expect(chunkRows.every((r) => r.status === 'done' && r.attempts === (r.kind === 'video' && r.idx === victim.idx ? 2 : 1))).toBe(true);
 
       const playback = ((await (await fetch(`${baseUrl}/api/videos/${id}`)).json()) as { playback: { hls: string } }).playback;
-      expect(playback.hls).toContain(video.output_prefix!.split('/')[2]);
+      expect(playback.hls).toContain(version);
       const { stdout } = await run('ffprobe', [
         '-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0',
         baseUrl + playback.hls,
@@ -270,7 +297,8 @@ describe('a worker dying mid-chunk', () => {
       expect(Number(stdout.trim().split('\n')[0]), stdout).toBe(Math.round(SECONDS / FRAME_SEC));
       console.log(`killed the worker in the middle of chunk ${victim.idx}; it ran twice, every other job once`);
     } finally {
-      await db.destroy();
+      await queue.close?.();
+      await database.close();
     }
   }, 240_000);
 });

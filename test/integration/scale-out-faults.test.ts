@@ -60,7 +60,7 @@ async function videoJson(baseUrl: string, id: string): Promise<any> {
 async function followWithReconnect(
   baseUrl: string,
   id: string,
-  options: { onEvent?: (event: string) => void; timeoutMs?: number } = {},
+  options: { onEvent?: (event: string, data: any) => void; timeoutMs?: number } = {},
 ): Promise<{ events: string[]; connections: number }> {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const events: string[] = [];
@@ -69,9 +69,9 @@ async function followWithReconnect(
     try {
       const res = await fetch(`${baseUrl}/api/videos/${id}/events`, { signal: AbortSignal.timeout(deadline - Date.now()) });
       connections++;
-      for await (const { event } of sseEvents(res.body!)) {
+      for await (const { event, data } of sseEvents(res.body!)) {
         events.push(event);
-        options.onEvent?.(event);
+        options.onEvent?.(event, data);
         if (event === 'ready' || event === 'failed') return { events, connections };
       }
     } catch {
@@ -105,7 +105,8 @@ async function processAttempts(env: Record<string, string>, videoIds: string[]):
 describe.skipIf(databaseUrl === null || sharedRedis === null)('scale-out faults', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'sf-faults-'));
   const procs: ChildProcess[] = [];
-  const clip = () => generatedClip({ seconds: 12, width: 960, height: 540, fps: 30 });
+  // Long enough that the second upload is still waiting while the first is transcoded.
+  const clip = () => generatedClip({ seconds: 20, width: 1280, height: 720, fps: 30 });
 
   beforeAll(() => {
     clip();
@@ -148,14 +149,19 @@ describe.skipIf(databaseUrl === null || sharedRedis === null)('scale-out faults'
     procs.push(redis);
     const c = await cluster('redis-outage', `redis://127.0.0.1:${redisPort}`);
 
-    const before = await Promise.all([1, 2].map(async (n) => (await uploadFile(c.baseUrl, clip(), `before ${n}`)).body.id as string));
-    const followers = before.map((id) => followWithReconnect(c.baseUrl, id));
-    // Stop Redis once the worker is in the middle of the first job.
-    await expect.poll(async () => (await videoJson(c.baseUrl, before[0]!)).progress?.percent ?? 0, { timeout: 60_000, interval: 200 }).toBeGreaterThan(5);
+    const first = (await uploadFile(c.baseUrl, clip(), 'before 1')).body.id as string;
+    let transcoding!: () => void;
+    const firstTranscoding = new Promise<void>((resolve) => (transcoding = resolve));
+    const followers = [followWithReconnect(c.baseUrl, first, { onEvent: (e, data) => e === 'progress' && data.stage === 'transcoding' && transcoding() })];
+    const second = (await uploadFile(c.baseUrl, clip(), 'before 2')).body.id as string;
+    followers.push(followWithReconnect(c.baseUrl, second));
+    const before = [first, second];
+    // Stop Redis once the worker is in the middle of the first job's ladder.
+    await firstTranscoding;
     await stop(redis);
     const stoppedAt = Date.now();
     // While Redis is down the API keeps answering from PostgreSQL, and accepts an upload.
-    expect((await videoJson(c.baseUrl, before[1]!)).status).toBe('processing');
+    expect((await videoJson(c.baseUrl, second)).status).toBe('processing');
     // It asks for a VP9 ladder too: the job is enqueued when Redis is back, and must still know that.
     const form = new FormData();
     form.append('title', 'during the outage');
@@ -181,10 +187,14 @@ describe.skipIf(databaseUrl === null || sharedRedis === null)('scale-out faults'
     const c = await cluster('api-restart', sharedRedis!);
     const { body } = await uploadFile(c.baseUrl, clip(), 'api restart');
     const id = body.id as string;
-    let sawProgress!: () => void;
-    const progressSeen = new Promise<void>((resolve) => (sawProgress = resolve));
-    const clients = [1, 2, 3].map(() => followWithReconnect(c.baseUrl, id, { onEvent: (e) => e === 'progress' && sawProgress() }));
-    await progressSeen;
+    // Every client holds a live stream (it has had a progress event) when the API dies.
+    const seen: Array<Promise<void>> = [];
+    const clients = [1, 2, 3].map(() => {
+      let sawProgress!: () => void;
+      seen.push(new Promise<void>((resolve) => (sawProgress = resolve)));
+      return followWithReconnect(c.baseUrl, id, { onEvent: (e) => e === 'progress' && sawProgress() });
+    });
+    await Promise.all(seen);
     await stop(c.api, 'SIGKILL');
     await c.startApi();
     const outcomes = await Promise.all(clients);
