@@ -18,7 +18,6 @@ const notRepeatedInScaleOut = [
   'test/integration/uploads-scale-out.test.ts',
   'test/integration/deploy-examples.test.ts',
   'test/integration/edge-cache.test.ts',
-  'test/integration/chunked-encoding.test.ts',
   // Reads SQLite and the blob directory directly: embedded by construction (kill tests of the
   // scale-out mode are in scale-out-faults.test.ts and chunked-encoding.test.ts).
   'test/integration/crash-recovery.test.ts',
