@@ -8,7 +8,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
-import { launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
+import { clickControl, launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
 import { generatedClip } from '../helpers/media.js';
 
 let server: TestServer;
@@ -54,7 +54,7 @@ async function playUntil(player: Locator, seconds: number, timeoutMs = 60_000): 
 
 /** The rungs the engine offers, as the Quality menu lists them (without Auto). */
 async function qualityLevels(player: Locator): Promise<string[]> {
-  await player.getByRole('button', { name: 'Quality' }).click();
+  await clickControl(player.getByRole('button', { name: 'Quality' }));
   const menu = player.getByRole('menu', { name: 'Quality' });
   const names = await menu.getByRole('menuitemradio').evaluateAll((items) => items.map((item) => item.querySelector('.sf-menu-label')!.textContent!));
   await player.page().keyboard.press('Escape');

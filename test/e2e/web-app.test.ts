@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/app-server.js';
-import { launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
+import { clickControl, launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
 import { corpusFile, generatedClip } from '../helpers/media.js';
 
 const CORPUS_NAME = 'avi_mpeg4asp_mp3_960x400__androidx_sample.avi';
@@ -137,7 +137,7 @@ describe('the web app', () => {
     await page.screenshot({ path: screenshotPath('watch-playing.png') });
 
     // Quality menu: every rung plus Auto; lock the lowest and the decoder gets its size.
-    await page.getByRole('button', { name: 'Quality' }).click();
+    await clickControl(page.getByRole('button', { name: 'Quality' }));
     const items = page.getByRole('menuitemradio');
     const names = await items.allTextContents();
     expect(names.some((n) => n.startsWith('Auto'))).toBe(true);

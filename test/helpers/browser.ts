@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, chromium, type Locator, type Page } from 'playwright-core';
 import { repoRoot } from './media.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,4 +43,14 @@ export async function newWatchedPage(browser: Browser, options: BrowserContextOp
 
 export function screenshotPath(name: string): string {
   return path.join(screenshotDir, name);
+}
+
+/**
+ * Clicks a player control-bar button the way a viewer does: the pointer moves onto it first. While
+ * the video plays the bar hides after 2.5 s without input, and a loaded machine easily spends that
+ * long between two steps; the pointer move is what brings it back.
+ */
+export async function clickControl(control: Locator): Promise<void> {
+  await control.hover({ force: true });
+  await control.click();
 }

@@ -81,9 +81,27 @@ export function usePlayerActions(options: {
     media?.pause();
   };
 
+  // A seek made before the stream is loaded (a key pressed while the page still starts) is carried
+  // out again once the first frame can play: dash.js positions the element at its own start time
+  // while it sets the stream up, which silently undid it (the playhead stayed at 0).
+  const earlySeekSec = useRef<number | null>(null);
+  useEffect(() => {
+    if (!media) return;
+    const replay = () => {
+      const target = earlySeekSec.current;
+      earlySeekSec.current = null;
+      if (target === null || Math.abs(media.currentTime - target) < 0.1) return;
+      pendingSeekSec.current = target;
+      media.currentTime = target;
+    };
+    media.addEventListener('canplay', replay);
+    return () => media.removeEventListener('canplay', replay);
+  }, [media]);
+
   const seekTo = (timeSec: number) => {
     if (!media || timeline.seekLimitSec <= 0) return;
     const target = clamp(timeSec, 0, timeline.seekLimitSec);
+    earlySeekSec.current = media.readyState === HTMLMediaElement.HAVE_NOTHING ? target : null;
     pendingSeekSec.current = target;
     media.currentTime = target;
   };
