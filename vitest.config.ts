@@ -21,6 +21,13 @@ const notRepeatedInScaleOut = [
   // Reads SQLite and the blob directory directly: embedded by construction (kill tests of the
   // scale-out mode are in scale-out-faults.test.ts and chunked-encoding.test.ts).
   'test/integration/crash-recovery.test.ts',
+  // Fault tests (docs/faults.md): their own OS processes, SQLite and local disk (kill-loop,
+  // graceful-shutdown) or mounts under a local data directory (disk-faults).
+  'test/integration/kill-loop.test.ts',
+  'test/integration/graceful-shutdown.test.ts',
+  'test/integration/disk-faults.test.ts',
+  // Backs up and restores an embedded installation's files, with its own server processes.
+  'test/integration/backup-restore.test.ts',
 ];
 
 export default defineConfig({

@@ -3,7 +3,10 @@
  * records, origin and (in embedded mode) the job worker. Everything is created here and passed
  * down — no module keeps global state — so tests and the CLI build as many as they need.
  */
+import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import { type Auth, openAuth } from './auth/auth.js';
+import { OpenEventStreams } from './api/video-events-stream.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import type { CacheInvalidationBus } from './delivery/cache-invalidation.js';
@@ -22,6 +25,8 @@ import { createStageHandler, STAGE_JOB, type StageDeps } from './pipeline/stages
 import type { Queue } from './queue/queue.js';
 import { openQueue } from './queue/open-queue.js';
 import { Worker } from './queue/worker.js';
+import { createFfmpegAvailability, type FfmpegAvailability } from './observability/ffmpeg-availability.js';
+import { AppMetrics } from './observability/metrics.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { openBlobStore } from './storage/open-blob-store.js';
 import type { VideoEventBus } from './videos/video-events.js';
@@ -29,6 +34,9 @@ import { openVideoEventBus } from './videos/open-video-event-bus.js';
 import { StageRepository } from './videos/stage-repository.js';
 import { VideoRepository } from './videos/video-repository.js';
 import { VideoReconciler } from './videos/video-reconciler.js';
+import { WEBHOOK_DELIVER_JOB } from './webhooks/webhook-events.js';
+import { Janitor } from './maintenance/janitor.js';
+import { openWebhooks, type Webhooks } from './webhooks/webhooks.js';
 
 export interface AppContext {
   config: Config;
@@ -44,11 +52,25 @@ export interface AppContext {
   /** Tells every process's origin which blobs were deleted (src/delivery/cache-invalidation.ts). */
   invalidations: CacheInvalidationBus;
   origin: Origin;
+  /** Accounts, credentials and the /stream/ access check (src/auth/, docs/security.md). */
+  auth: Auth;
   /** Present when this process runs jobs: the ladder worker (`video.process`). */
   worker: Worker | null;
   /** Present when this process runs enrichment stages (`video.stage`). */
   stageWorker: Worker | null;
   reconciler: VideoReconciler;
+  /** Removes temp, expired and unreferenced files on a schedule (src/maintenance/janitor.ts). */
+  janitor: Janitor;
+  /** Prometheus metrics of this context (src/observability/, docs/operations.md). */
+  metrics: AppMetrics;
+  /** Whether ffmpeg can run, checked once at start-up (for /ready). */
+  ffmpeg: FfmpegAvailability;
+  /** Open SSE streams, ended cleanly on shutdown (src/api/video-events-stream.ts). */
+  eventStreams: OpenEventStreams;
+  /** Webhook endpoints, events and deliveries (src/webhooks/, docs/webhooks.md). */
+  webhooks: Webhooks;
+  /** Present when this process sends webhook deliveries (`webhook.deliver`). */
+  webhookWorker: Worker | null;
 }
 
 export interface CreateAppContextOptions {
@@ -63,6 +85,8 @@ export interface CreateAppContextOptions {
 export async function createAppContext(options: CreateAppContextOptions): Promise<AppContext> {
   const { config } = options;
   const logger = options.logger ?? pino({ level: config.logLevel });
+  const metrics = new AppMetrics({ logger: logger.child({ component: 'metrics' }) });
+  const ffmpeg = createFfmpegAvailability({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   // The store first: a wrong bucket or credentials should stop start-up before any migration runs.
   const blobStore = await openBlobStore({ config, logger: logger.child({ component: 'storage' }) });
   // Every deletion through the store, by any module in any process, empties every origin's cache.
@@ -71,7 +95,9 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
   const queue = await openQueue({ config, database, logger: logger.child({ component: 'queue' }) });
-  const videos = new VideoRepository({ db: database.db, dialect: database.dialect });
+  const webhooks = openWebhooks({ config, database, queue, logger: logger.child({ component: 'webhooks' }) });
+  // Every status change records its webhook event in its own transaction (src/webhooks/webhook-events.ts).
+  const videos = new VideoRepository({ db: database.db, dialect: database.dialect, onTransition: webhooks.events.observe });
   const stageRecords = new StageRepository(database.db);
   const stageDeps: StageDeps = {
     config, store, queue, videos, stageRecords, stages: options.stages ?? STAGES,
@@ -79,8 +105,10 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
     // No onDeleted: the store announces its deletions to every origin (deletion-announcing-store.ts).
   };
   const events = await openVideoEventBus({ config, logger: logger.child({ component: 'events' }) });
+  const auth = await openAuth({ config, database, videos, logger: logger.child({ component: 'auth' }) });
   const origin = createOrigin({
     store,
+    access: auth.streamAccess,
     cacheBytes: config.segmentCacheBytes,
     cacheMaxFileBytes: config.segmentCacheMaxFileBytes,
     corsOrigin: config.corsOrigin,
@@ -91,6 +119,8 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
     logger: logger.child({ component: 'origin' }),
   });
   invalidations.subscribe((prefix) => origin.invalidatePrefix(prefix));
+  // Deletions and visibility changes (videos.ts announces those too) reach every process's access check.
+  invalidations.subscribe((prefix) => auth.streamAccess.forget(prefix));
   const runWorker = options.runWorker ?? config.embeddedWorker;
   const h264Encoder = runWorker && config.workerConcurrency > 0 ? await chooseH264Encoder(config, logger) : null;
   const chunks = new ChunkRepository(database.db);
@@ -107,6 +137,7 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
         leaseMs: config.jobLeaseMs,
         backoffMs: config.jobBackoffMs,
         logger: logger.child({ component: 'worker' }),
+        onAttemptEnded: (report) => metrics.recordTranscodingAttempt(report),
       })
     : null;
   // Enrichment stages get their own worker, so a long analysis never delays a new upload's ladder.
@@ -118,10 +149,42 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
         leaseMs: config.jobLeaseMs,
         backoffMs: config.jobBackoffMs,
         logger: logger.child({ component: 'stage-worker' }),
+        onAttemptEnded: (report) => metrics.recordJobAttempt(report),
       })
     : null;
-  const reconciler = new VideoReconciler({ videos, queue, events, chunks, logger: logger.child({ component: 'reconciler' }) });
-  return { config, logger, database, store, queue, videos, stageRecords, stageDeps, events, invalidations, origin, worker, stageWorker, reconciler };
+  // Webhooks wait on other servers, not on CPU: their own worker, so a slow receiver never delays a job.
+  const webhookWorker = runWorker && config.webhookConcurrency > 0
+    ? new Worker({
+        queue,
+        handlers: { [WEBHOOK_DELIVER_JOB]: webhooks.deliver },
+        concurrency: config.webhookConcurrency,
+        leaseMs: config.jobLeaseMs,
+        backoffMs: config.webhookBackoffMs,
+        maxBackoffMs: config.webhookMaxBackoffMs,
+        logger: logger.child({ component: 'webhook-worker' }),
+        onAttemptEnded: (report) => metrics.recordJobAttempt(report),
+      })
+    : null;
+  const reconciler = new VideoReconciler({
+    videos, queue, events, chunks, store,
+    // Ladder scratch (process-video.ts) lives in this process's work/ only where ladder jobs run.
+    scratchDir: worker ? path.join(config.dataDir, 'work') : undefined,
+    logger: logger.child({ component: 'reconciler' }),
+  });
+  const janitor = new Janitor({
+    videos, stageRecords,
+    graceMs: config.janitorGraceMs,
+    intervalMs: config.janitorIntervalMs,
+    // The store and queue where jobs run (any such process may sweep them: every rule is idempotent);
+    // this process's own scratch; the uploads volume where uploads are served (not in a worker).
+    shared: runWorker ? { store, queue, finishedJobRetentionMs: config.jobRetentionDays * 24 * 60 * 60 * 1000 } : undefined,
+    scratchDataDir: runWorker ? config.dataDir : undefined,
+    uploads: config.role !== 'worker' ? { directory: config.uploadsDir, expiryMs: config.uploadExpiryMs } : undefined,
+    onRemoved: (kind, count) => metrics.janitorRemoved.inc({ kind }, count),
+    logger: logger.child({ component: 'janitor' }),
+  });
+  metrics.watch({ queue, origin, activeTranscodingJobs: () => worker?.activeJobs ?? 0 });
+  return { config, logger, database, store, queue, videos, stageRecords, stageDeps, events, invalidations, origin, auth, worker, stageWorker, reconciler, janitor, metrics, ffmpeg, webhooks, webhookWorker, eventStreams: new OpenEventStreams() };
 }
 
 /**
@@ -146,12 +209,25 @@ export async function startBackground(ctx: AppContext): Promise<void> {
   await ctx.reconciler.start();
   ctx.worker?.start();
   ctx.stageWorker?.start();
+  ctx.webhookWorker?.start();
+  ctx.webhooks.events.start();
+  ctx.janitor.start();
+}
+
+/**
+ * Stops leasing jobs in every worker of the context; running jobs get `graceMs` to finish and are
+ * then handed back to the queue, their attempt not counted (src/queue/worker.ts). Idempotent.
+ */
+export async function stopWorkers(ctx: AppContext, options: { graceMs: number }): Promise<void> {
+  await Promise.all([ctx.worker, ctx.stageWorker, ctx.webhookWorker].map((worker) => worker?.stop(options)));
 }
 
 export async function closeAppContext(ctx: AppContext, options: { graceMs?: number } = {}): Promise<void> {
   ctx.reconciler.stop();
+  ctx.webhooks.events.stop();
+  await ctx.janitor.stop();
   const graceMs = options.graceMs ?? 10_000;
-  await Promise.all([ctx.worker?.stop({ graceMs }), ctx.stageWorker?.stop({ graceMs })]);
+  await stopWorkers(ctx, { graceMs });
   await ctx.queue.close?.();
   await ctx.events.close?.();
   await ctx.invalidations.close?.();

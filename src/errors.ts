@@ -47,6 +47,33 @@ export class NotFoundError extends StreamForgeError {
   override readonly code = 'not_found';
 }
 
+/** No credentials, or credentials that are wrong, expired or revoked. */
+export class UnauthorizedError extends StreamForgeError {
+  override readonly statusCode = 401;
+  override readonly code = 'unauthorized';
+}
+
+/** Known caller, not allowed. Others' private videos answer NotFoundError instead, so ids cannot be probed. */
+export class ForbiddenError extends StreamForgeError {
+  override readonly statusCode = 403;
+  override readonly code = 'forbidden';
+}
+
+/** A name that must be unique already exists (a username). */
+export class ConflictError extends StreamForgeError {
+  override readonly statusCode = 409;
+  override readonly code = 'conflict';
+}
+
+/** Over a rate limit; `retryAfterSec` becomes the Retry-After header. */
+export class TooManyRequestsError extends StreamForgeError {
+  override readonly statusCode = 429;
+  override readonly code = 'rate_limited';
+  constructor(message: string, readonly retryAfterSec: number) {
+    super(message);
+  }
+}
+
 /** ffmpeg/ffprobe exited badly; `stderrTail` keeps its last lines for the reason shown to users. */
 export class FfmpegError extends StreamForgeError {
   override readonly code = 'ffmpeg_failed';
@@ -62,4 +89,10 @@ export class FfmpegError extends StreamForgeError {
 
 export class TimeoutError extends StreamForgeError {
   override readonly code = 'timeout';
+}
+
+/** The data directory cannot be written (a read-only file system): nothing was stored. */
+export class StorageUnavailableError extends StreamForgeError {
+  override readonly statusCode = 503;
+  override readonly code = 'storage_unavailable';
 }

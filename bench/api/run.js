@@ -4,13 +4,15 @@
 //
 //   npm run bench:api            (builds first; needs wrk, ffmpeg, PostgreSQL and Redis)
 //   BENCH_DURATION=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 node bench/api/run.js
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { startServe } from '../serve.js';
+import { runWrk } from '../wrk.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -23,13 +25,15 @@ const wrkThreads = Number(env.BENCH_WRK_THREADS ?? 2);
 const videoCount = Number(env.BENCH_VIDEOS ?? 50);
 const adminDatabaseUrl = env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = env.BENCH_REDIS_URL ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Uploads need an account: every `serve` accepts this admin API key (STREAMFORGE_API_KEY).
+const apiKey = `bench-${randomBytes(16).toString('hex')}`;
 
 const { openDatabase, migrateToLatest } = await import(path.join(repo, 'dist/db/database.js'));
 const { newId } = await import(path.join(repo, 'dist/ids.js'));
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'streamforge-bench-api-'));
 const children = new Set();
-/** port → child process of a running `serve`. */
+/** port → a running `serve` (bench/serve.js). */
 const running = new Map();
 let pgDatabase = null;
 const cleanup = async () => {
@@ -72,7 +76,7 @@ async function main() {
   // runs), and two `serve --role api` on the same PostgreSQL and Redis (and a shared blob directory:
   // the requests measured here never touch storage).
   const quiet = { LOG_LEVEL: 'warn', STREAMFORGE_MIN_FREE_BYTES: '0' };
-  const embedded = await startServe('embedded', ['serve'], { ...quiet, STREAMFORGE_DATA_DIR: embeddedDir });
+  const embedded = await startServeTracked('embedded', ['serve'], { ...quiet, STREAMFORGE_DATA_DIR: embeddedDir });
   const scaleOutEnv = {
     ...quiet,
     DATABASE_URL: pgUrl.toString(),
@@ -80,8 +84,8 @@ async function main() {
     STREAMFORGE_REDIS_PREFIX: `sf-bench-${process.pid}`,
     STORAGE_URL: `file:${path.join(work, 'shared-blobs')}`,
   };
-  const api1 = await startServe('api-1', ['serve', '--role', 'api'], { ...scaleOutEnv, STREAMFORGE_DATA_DIR: path.join(work, 'api-1') });
-  const api2 = await startServe('api-2', ['serve', '--role', 'api'], { ...scaleOutEnv, STREAMFORGE_DATA_DIR: path.join(work, 'api-2') });
+  const api1 = await startServeTracked('api-1', ['serve', '--role', 'api'], { ...scaleOutEnv, STREAMFORGE_DATA_DIR: path.join(work, 'api-1') });
+  const api2 = await startServeTracked('api-2', ['serve', '--role', 'api'], { ...scaleOutEnv, STREAMFORGE_DATA_DIR: path.join(work, 'api-2') });
   const setups = [
     { name: 'embedded, 1 process', ports: [embedded] },
     { name: 'scale-out, 1 API', ports: [api1] },
@@ -104,8 +108,8 @@ async function main() {
       writeFileSync(pathFile, endpoint.paths.join('\n') + '\n');
       const order = setups.map((_, i) => setups[(i + round) % setups.length]);
       for (const setup of order) {
-        await runWrk(setup.ports, pathFile, warmupS);
-        const measured = await runWrk(setup.ports, pathFile, durationS);
+        await runWrkOn(setup.ports, pathFile, warmupS);
+        const measured = await runWrkOn(setup.ports, pathFile, durationS);
         const key = `${endpoint.name}|${setup.name}`;
         samples.set(key, [...(samples.get(key) ?? []), measured]);
         console.log(
@@ -139,11 +143,11 @@ async function processOneVideo() {
   const clip = path.join(work, 'clip.mp4');
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
-  const port = await startServe('template', ['serve'], { LOG_LEVEL: 'warn', STREAMFORGE_MIN_FREE_BYTES: '0', STREAMFORGE_STAGE_CONCURRENCY: '0', STREAMFORGE_DATA_DIR: dir });
+  const port = await startServeTracked('template', ['serve'], { LOG_LEVEL: 'warn', STREAMFORGE_MIN_FREE_BYTES: '0', STREAMFORGE_STAGE_CONCURRENCY: '0', STREAMFORGE_DATA_DIR: dir });
   const form = new FormData();
   form.append('title', 'template');
   form.append('file', await openAsBlob(clip), 'clip.mp4');
-  const created = await (await fetch(`http://127.0.0.1:${port}/api/videos`, { method: 'POST', body: form })).json();
+  const created = await (await fetch(`http://127.0.0.1:${port}/api/videos`, { method: 'POST', body: form, headers: { authorization: `Bearer ${apiKey}` } })).json();
   const deadline = Date.now() + 120_000;
   for (;;) {
     const video = await (await fetch(`http://127.0.0.1:${port}/api/videos/${created.id}`)).json();
@@ -175,36 +179,17 @@ async function withAdmin(use) {
   }
 }
 
-/** Starts `node bin/streamforge.js ARGS` on a free port; resolves with the port once /ready is 200. */
-async function startServe(name, args, extraEnv) {
-  const port = await freePort();
-  const childEnv = { ...env, ...extraEnv, PORT: String(port), HOST: '127.0.0.1' };
-  // Embedded means embedded: nothing inherited may point it at a cluster.
-  if (!('DATABASE_URL' in extraEnv)) delete childEnv.DATABASE_URL;
-  if (!('REDIS_URL' in extraEnv)) delete childEnv.REDIS_URL;
-  if (!('STORAGE_URL' in extraEnv)) delete childEnv.STORAGE_URL;
-  const child = spawn(process.execPath, [path.join(repo, 'bin/streamforge.js'), ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  children.add(child);
-  running.set(port, child);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false);
-    if (ok) return port;
-    if (Date.now() > deadline) throw new Error(`${name} not ready on ${port}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100)); // polling for readiness, bounded by the deadline
-  }
+async function startServeTracked(name, args, extraEnv) {
+  const serve = await startServe({ name, args, env: { ...extraEnv, STREAMFORGE_API_KEY: apiKey } });
+  children.add(serve.child);
+  running.set(serve.port, serve);
+  return serve.port;
 }
 
 async function stopServe(port) {
-  const child = running.get(port);
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
-  children.delete(child);
+  const serve = running.get(port);
+  await serve.stop();
+  children.delete(serve.child);
   running.delete(port);
 }
 
@@ -221,38 +206,11 @@ async function checkAnswers(setup, endpoint, ids) {
   }
 }
 
-async function runWrk(ports, pathFile, seconds) {
-  const args = ['-t', String(wrkThreads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', path.join(here, 'spread.lua'), `http://127.0.0.1:${ports[0]}`];
-  const targets = ports.map((p) => `127.0.0.1:${p}`).join(',');
-  const output = await new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { env: { ...env, WRK_PATH_FILE: pathFile, WRK_TARGETS: targets }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}: ${out}`))));
-  });
-  const line = output.split('\n').find((l) => l.startsWith('WRK_JSON '));
-  if (!line) throw new Error(`no result from wrk: ${output}`);
-  const r = JSON.parse(line.slice('WRK_JSON '.length));
-  return {
-    rps: r.requests / (r.durationUs / 1e6),
-    p50Us: r.p50Us,
-    p99Us: r.p99Us,
-    errors: r.connectErrors + r.readErrors + r.writeErrors + r.statusErrors + r.timeouts,
-  };
+function runWrkOn(ports, pathFile, seconds) {
+  return runWrk({ ports, pathFile, connections, threads: wrkThreads, seconds });
 }
 
 function median(samples) {
   const sorted = [...samples].sort((a, b) => a.rps - b.rps);
   return sorted[Math.floor((sorted.length - 1) / 2)];
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -3,10 +3,12 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNginx } from '../nginx.js';
+import { freePort } from '../serve.js';
+import { runWrk } from '../wrk.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -56,7 +58,7 @@ console.log(`load average before: ${os.loadavg().map((l) => l.toFixed(2)).join('
 const results = [];
 for (const workers of workersList) {
   const running = {};
-  if (servers.includes('nginx')) running.nginx = await startNginx(workers);
+  if (servers.includes('nginx')) running.nginx = await startNginxFor(workers);
   if (servers.includes('origin')) running.origin = await startNode('origin', workers);
   if (servers.includes('baseline')) running.baseline = await startNode('baseline', workers);
   const names = Object.keys(running);
@@ -67,9 +69,9 @@ for (const workers of workersList) {
       const order = names.map((_, i) => names[(i + round) % names.length]);
       for (const name of order) {
         const server = running[name];
-        if (round === 0 && warmupS > 0) await runWrk(server.port, connections, warmupS);
+        if (round === 0 && warmupS > 0) await runWrkOn(server.port, connections, warmupS);
         const cpuBefore = cpuSecondsOfTree(server.pid);
-        const measured = await runWrk(server.port, connections, durationS);
+        const measured = await runWrkOn(server.port, connections, durationS);
         measured.cpuS = cpuSecondsOfTree(server.pid) - cpuBefore;
         measured.reqPerCpuS = measured.requests / measured.cpuS;
         samples[name].push(measured);
@@ -195,51 +197,10 @@ function populateStore() {
   return list;
 }
 
-async function startNginx(workers) {
-  const prefix = path.join(work, `nginx-${workers}`);
-  mkdirSync(path.join(prefix, 'logs'), { recursive: true });
-  const port = await freePort();
-  const asRoot = process.getuid?.() === 0;
-  const conf = `
-${asRoot ? 'user root;' : ''}
-daemon off;
-master_process on;
-worker_processes ${workers};
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_timeout 65;
-  keepalive_requests 1000000;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  types { video/iso.segment m4s; video/mp4 mp4; application/vnd.apple.mpegurl m3u8; }
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:${port};
-    location /stream/ {
-      alias ${storeRoot}/videos/;
-      add_header Cache-Control "public, max-age=31536000, immutable";
-      add_header Access-Control-Allow-Origin "*";
-      add_header X-Content-Type-Options nosniff;
-    }
-  }
-}
-`;
-  writeFileSync(path.join(prefix, 'nginx.conf'), conf);
-  const child = spawn('nginx', ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'logs/error.log')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.add(child);
-  await waitForHttp(port);
-  return { port, pid: child.pid, stop: () => stop(child, 'SIGQUIT') };
+async function startNginxFor(workers) {
+  const nginx = await startNginx({ prefix: path.join(work, `nginx-${workers}`), videosDir: path.join(storeRoot, 'videos'), workers });
+  children.add(nginx.child);
+  return nginx;
 }
 
 async function startNode(kind, workers) {
@@ -281,27 +242,8 @@ async function checkServer(name, port) {
   }
 }
 
-async function runWrk(port, connections, seconds) {
-  const args = ['-t', String(wrkThreads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', path.join(here, 'rotate-urls.lua'), `http://127.0.0.1:${port}`];
-  const output = await new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { env: { ...env, WRK_URL_FILE: urlFile }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}: ${out}`))));
-  });
-  const line = output.split('\n').find((l) => l.startsWith('WRK_JSON '));
-  if (!line) throw new Error(`no result from wrk: ${output}`);
-  const r = JSON.parse(line.slice('WRK_JSON '.length));
-  const seconds_ = r.durationUs / 1e6;
-  return {
-    requests: r.requests,
-    rps: r.requests / seconds_,
-    p50Us: r.p50Us,
-    p99Us: r.p99Us,
-    mbps: r.bytes / seconds_ / 1e6,
-    errors: r.connectErrors + r.readErrors + r.writeErrors + r.statusErrors + r.timeouts,
-    errorDetail: { connect: r.connectErrors, read: r.readErrors, write: r.writeErrors, status: r.statusErrors, timeout: r.timeouts },
-  };
+function runWrkOn(port, connections, seconds) {
+  return runWrk({ ports: [port], pathFile: urlFile, connections, threads: wrkThreads, seconds });
 }
 
 function get(port, urlPath) {
@@ -313,29 +255,6 @@ function get(port, urlPath) {
         res.on('end', () => resolve({ status: res.statusCode, length }));
       })
       .on('error', reject);
-  });
-}
-
-async function waitForHttp(port) {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      await get(port, urls[0].path);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,16 +1,20 @@
 /** Maps every error to one JSON shape `{ error: { code, message } }` — the one place errors become HTTP. */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { StreamForgeError } from '../errors.js';
+import { StreamForgeError, TooManyRequestsError } from '../errors.js';
+import { storageErrorOf } from '../storage/storage-errors.js';
 
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | StreamForgeError | Error, request, reply) => {
     let status = 500;
     let code = 'internal_error';
     let message = 'internal error';
+    // A full or read-only disk is the operator's to fix and the client's to retry: say so.
+    err = storageErrorOf(err) ?? err;
     if (err instanceof StreamForgeError) {
       status = err.statusCode;
       code = err.code;
       message = err.message;
+      if (err instanceof TooManyRequestsError) void reply.header('Retry-After', String(err.retryAfterSec));
     } else if ('validation' in err && err.validation) {
       status = 400;
       code = 'bad_request';

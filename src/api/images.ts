@@ -24,6 +24,10 @@ import type { PreviewResult } from '../pipeline/stages/preview.js';
 import type { ThumbnailsResult } from '../pipeline/stages/thumbnails.js';
 import type { VideoRow } from '../db/schema.js';
 import { streamPath } from '../videos/video-repository.js';
+import type { FastifyRequest } from 'fastify';
+import { withToken } from './playback-tokens.js';
+import { viewableVideo } from './request-auth.js';
+import { playbackTokenOf } from './videos.js';
 
 /** The video exists but has nothing to show yet (processing) or ever (failed). */
 export class VideoNotReadyError extends StreamForgeError {
@@ -63,9 +67,9 @@ interface ReadyVideo {
   durationSec: number;
 }
 
-async function readyVideo(ctx: AppContext, id: string): Promise<ReadyVideo> {
-  const row = await ctx.videos.get(id);
-  if (!row) throw new NotFoundError(`no video ${id}`);
+/** A ready video the caller may see (a playback token in `?token=` counts: it authorises this video's images). */
+async function readyVideo(ctx: AppContext, request: FastifyRequest, id: string): Promise<ReadyVideo> {
+  const row = await viewableVideo(ctx, request, id, { token: playbackTokenOf(request.query) });
   if (row.status !== 'ready' || !row.output_prefix || !row.ladder_json) {
     throw new VideoNotReadyError(
       row.status === 'failed'
@@ -96,12 +100,15 @@ export function registerImageRoutes(app: FastifyInstance, ctx: AppContext): void
   });
 
   for (const format of Object.keys(IMAGE_CONTENT_TYPES) as ImageFormat[]) {
-    app.get(`/api/videos/:id/thumbnail.${format}`, { schema: { params: idParams } }, async (request, reply) => {
+    app.get(`/api/videos/:id/thumbnail.${format}`, { schema: { summary: `One frame as ${format.toUpperCase()} (query: time, width, height, fit_mode)`, tags: ['images'], params: idParams } }, async (request, reply) => {
       const { id } = request.params as { id: string };
-      const parsed = imageQuerySchema.safeParse(request.query ?? {});
+      const { token, ...imageQuery } = (request.query ?? {}) as Record<string, unknown>;
+      const parsed = imageQuerySchema.safeParse(imageQuery);
       if (!parsed.success) throw new BadRequestError(describeImageQueryProblems(parsed.error));
       const query = parsed.data;
-      const video = await readyVideo(ctx, id);
+      const video = await readyVideo(ctx, request, id);
+      // A private video's images must not sit in shared caches (src/delivery/private-served-file.ts).
+      const cachePrivately = video.row.visibility === 'private' || token !== undefined;
       if (query.time !== undefined && query.time > video.durationSec) {
         throw new BadRequestError(`time ${query.time} is past the end of the video (${video.durationSec} s)`);
       }
@@ -121,7 +128,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: AppContext): void
       }
       const imageRequest = { outputPrefix: video.outputPrefix, plan: video.plan, timeSec, geometry, format };
       reply
-        .header('Cache-Control', query.time === undefined ? DEFAULT_TIME_CACHE_CONTROL : EXPLICIT_TIME_CACHE_CONTROL)
+        .header('Cache-Control', cachePrivately ? 'private, no-store' : query.time === undefined ? DEFAULT_TIME_CACHE_CONTROL : EXPLICIT_TIME_CACHE_CONTROL)
         .header('Access-Control-Allow-Origin', ctx.config.corsOrigin);
       // The ETag names the version, frame, geometry and format: a revalidation needs no render.
       const located = await renderer.locate(imageRequest);
@@ -134,9 +141,9 @@ export function registerImageRoutes(app: FastifyInstance, ctx: AppContext): void
     });
   }
 
-  app.get('/api/videos/:id/thumbnails', { schema: { params: idParams } }, async (request) => {
+  app.get('/api/videos/:id/thumbnails', { schema: { summary: 'The thumbnails stage\'s picks, with URLs and scores', tags: ['images'], params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
-    const video = await readyVideo(ctx, id);
+    const video = await readyVideo(ctx, request, id);
     const record = await ctx.stageRecords.get(id, 'thumbnails');
     const done = await thumbnailsResult(ctx, video);
     return {
@@ -157,9 +164,9 @@ export function registerImageRoutes(app: FastifyInstance, ctx: AppContext): void
 
   const previewFiles = { webp: 'webp', gif: 'gif', mp4: 'clip' } as const;
   for (const [extension, kind] of Object.entries(previewFiles)) {
-    app.get(`/api/videos/:id/preview.${extension}`, { schema: { params: idParams } }, async (request, reply: FastifyReply) => {
+    app.get(`/api/videos/:id/preview.${extension}`, { schema: { summary: `302 to the preview stage's ${extension}`, tags: ['images'], params: idParams } }, async (request, reply: FastifyReply) => {
       const { id } = request.params as { id: string };
-      const video = await readyVideo(ctx, id);
+      const video = await readyVideo(ctx, request, id);
       const record = await ctx.stageRecords.get(id, 'preview');
       if (!record?.result_json || !record.result_run_id) {
         throw new NotFoundError(`video ${id} has no preview yet (preview stage: ${record?.status ?? 'not run'})`);
@@ -170,7 +177,9 @@ export function registerImageRoutes(app: FastifyInstance, ctx: AppContext): void
         throw new NotFoundError(`video ${id} has no GIF preview: request one with POST /api/videos/${id}/stages/preview {"gif":true}`);
       }
       // 302: the target names this run of the stage, which a re-run replaces.
-      return reply.redirect(streamPath(id, video.outputPrefix, `preview/${record.result_run_id}/${file}`), 302);
+      const target = streamPath(id, video.outputPrefix, `preview/${record.result_run_id}/${file}`);
+      const token = playbackTokenOf(request.query);
+      return reply.redirect(token ? withToken(target, token) : target, 302);
     });
   }
 }

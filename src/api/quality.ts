@@ -10,6 +10,7 @@ import { NotFoundError } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
 import { QUALITY_STAGE } from '../pipeline/stages/quality.js';
 import type { VideoStageRow } from '../db/schema.js';
+import { viewableVideo } from './request-auth.js';
 
 const params = {
   type: 'object',
@@ -42,10 +43,9 @@ function notReadyMessage(id: string, row: VideoStageRow | null, videoStatus: str
 }
 
 export function registerQualityRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/api/videos/:id/quality', { schema: { params } }, async (request, reply) => {
+  app.get('/api/videos/:id/quality', { schema: { summary: 'Quality report of a video (404 until its quality stage has produced one)', tags: ['quality'], params } }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    const video = await ctx.videos.get(id);
-    if (!video) throw new NotFoundError(`no video ${id}`);
+    const video = await viewableVideo(ctx, request, id);
     const row = await ctx.stageRecords.get(id, QUALITY_STAGE);
     // A re-run keeps the last report until it finishes: serve it, with the stage's current state.
     if (!row?.result_json) {

@@ -8,6 +8,7 @@ import { NotFoundError } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
 import { requestStage } from '../pipeline/stages/stage-runner.js';
 import { toStageJson } from '../videos/stage-repository.js';
+import { editableVideo, viewableVideo } from './request-auth.js';
 
 const params = {
   type: 'object',
@@ -16,22 +17,24 @@ const params = {
 } as const;
 
 export function registerStageRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/api/videos/:id/stages', { schema: { params } }, async (request) => {
+  app.get('/api/videos/:id/stages', { schema: { summary: 'Enrichment stages of a video: state and results', tags: ['stages'], params } }, async (request) => {
     const { id } = request.params as { id: string };
-    if (!(await ctx.videos.get(id))) throw new NotFoundError(`no video ${id}`);
+    await viewableVideo(ctx, request, id);
     const records = await ctx.stageRecords.list(id);
     return { stages: records.map(toStageJson), available: ctx.stageDeps.stages.map((s) => s.name) };
   });
 
-  app.get('/api/videos/:id/stages/:name', { schema: { params } }, async (request) => {
+  app.get('/api/videos/:id/stages/:name', { schema: { summary: 'One enrichment stage of a video', tags: ['stages'], params } }, async (request) => {
     const { id, name } = request.params as { id: string; name: string };
+    await viewableVideo(ctx, request, id);
     const record = await ctx.stageRecords.get(id, name);
     if (!record) throw new NotFoundError(`video ${id} has no ${name} stage`);
     return toStageJson(record);
   });
 
-  app.post('/api/videos/:id/stages/:name', { schema: { params } }, async (request, reply) => {
+  app.post('/api/videos/:id/stages/:name', { schema: { summary: 'Re-run one stage with options (JSON body); 202 with its runId', tags: ['stages'], params } }, async (request, reply) => {
     const { id, name } = request.params as { id: string; name: string };
+    await editableVideo(ctx, request, id);
     const runId = await requestStage(ctx.stageDeps, { videoId: id, stage: name, options: request.body ?? {} });
     return reply.code(202).header('Location', `/api/videos/${id}/stages/${name}`).send({ runId });
   });

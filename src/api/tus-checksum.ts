@@ -58,8 +58,10 @@ export function parseUploadChecksum(header: string): UploadChecksum {
   }
   const encoded = match[2]!;
   const digest = Buffer.from(encoded, 'base64');
-  // Buffer.from skips what is not base64; a digest that does not re-encode to the same text was garbled.
-  if (digest.length !== DIGEST_BYTES[algorithm] || digest.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) {
+  // Buffer.from skips what is not base64; a digest that does not re-encode to the same text (padded
+  // as base64 pads it, or not at all) was garbled.
+  const canonical = digest.toString('base64');
+  if (digest.length !== DIGEST_BYTES[algorithm] || (encoded !== canonical && encoded !== canonical.replace(/=+$/, ''))) {
     throw tusError(400, `malformed ${CHECKSUM_HEADER}: a ${algorithm} digest is ${DIGEST_BYTES[algorithm]} bytes in base64`);
   }
   return { algorithm, digest };

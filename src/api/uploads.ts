@@ -16,6 +16,7 @@
  * PATCHes of an upload may reach different processes and a resuming client cuts a stale PATCH
  * wherever it runs.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs/promises';
 import { ERRORS, type Locker, MemoryLocker, Server, type Upload } from '@tus/server';
 import { Redis } from 'ioredis';
@@ -24,7 +25,11 @@ import type { AppContext } from '../app.js';
 import { InsufficientStorageError, NotFoundError } from '../errors.js';
 import { ID_PATTERN, newId } from '../ids.js';
 import { assertFreeSpace } from '../storage/free-space.js';
-import { UploadAcceptance, VIDEO_ID_METADATA_KEY } from '../videos/upload-acceptance.js';
+import { storageErrorOf } from '../storage/storage-errors.js';
+import { OWNER_ID_METADATA_KEY, UploadAcceptance, VIDEO_ID_METADATA_KEY } from '../videos/upload-acceptance.js';
+import type { Principal } from '../auth/principal.js';
+import { VIDEO_VISIBILITIES } from '../db/schema.js';
+import { requireUploader, requireUser } from './request-auth.js';
 import { parseExtraCodecs, titleSchema } from '../videos/video-intake.js';
 import { RedisUploadLocker } from './redis-upload-locker.js';
 import {
@@ -71,22 +76,31 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
       if (req.method !== 'POST' && req.method !== 'PATCH') return;
       datastore.expectedChecksum(); // throws 400 for a malformed or unsupported Upload-Checksum
       // Creation needs room for the whole upload, a PATCH for its body; unknown lengths check the reserve only.
-      const declared =
-        req.method === 'POST'
+      const declared = Number(
+        (req.method === 'POST'
           ? (req.headers.get('upload-length') ?? req.headers.get('content-length'))
-          : req.headers.get('content-length');
+          : req.headers.get('content-length')) ?? 0,
+      );
+      // More than an upload may hold is the client's mistake, not a full disk: tus answers it with
+      // 413 before writing a byte (it was a 507: a PATCH with Content-Length 10^15, test/fuzz/http.test.ts).
+      if (declared > ctx.config.maxUploadBytes) return;
       try {
-        await assertFreeSpace({ directory, incomingBytes: Number(declared ?? 0), minFreeBytes: ctx.config.minFreeBytes });
+        await assertFreeSpace({ directory, incomingBytes: declared, minFreeBytes: ctx.config.minFreeBytes });
       } catch (err) {
         if (err instanceof InsufficientStorageError) throw { status_code: err.statusCode, body: `${err.message}\n` };
         throw err;
       }
     },
-    onUploadCreate: async (_req, upload) => ({ metadata: validatedMetadata(upload) }),
-    onResponseError: (_req, err) =>
-      'status_code' in err && err.status_code === 413
-        ? { status_code: 413, body: `upload exceeds the ${ctx.config.maxUploadBytes} byte limit (STREAMFORGE_MAX_UPLOAD_BYTES)\n` }
-        : undefined,
+    // The owner comes from the request's credentials (handOver), never from the client's metadata.
+    onUploadCreate: async (_req, upload) => ({ metadata: { ...validatedMetadata(upload), [OWNER_ID_METADATA_KEY]: uploader.getStore()!.userId } }),
+    onResponseError: (_req, err) => {
+      if ('status_code' in err && err.status_code === 413) {
+        return { status_code: 413, body: `upload exceeds the ${ctx.config.maxUploadBytes} byte limit (STREAMFORGE_MAX_UPLOAD_BYTES)\n` };
+      }
+      // A full or read-only disk mid-PATCH: what was written stays, the offset says where to resume.
+      const storage = storageErrorOf(err);
+      return storage ? { status_code: storage.statusCode, body: `${storage.message}\n` } : undefined;
+    },
     onUploadFinish: async (_req, upload) => {
       try {
         return { headers: { [VIDEO_ID_HEADER]: await acceptance.accept(upload.id) } };
@@ -101,16 +115,30 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
   // The server may have died between an upload's last byte and its video: finish those first.
   const recovered = await acceptance.acceptPending();
   if (recovered > 0) logger.info({ recovered }, 'accepted uploads completed before a restart');
-  const sweep = setInterval(() => {
-    tus.cleanUpExpiredUploads().then(
-      (removed) => removed > 0 && logger.info({ removed }, 'expired uploads removed'),
-      (err: unknown) => logger.warn({ err }, 'expired-upload sweep failed'),
-    );
-  }, ctx.config.uploadCleanupIntervalMs);
-  sweep.unref();
-  app.addHook('onClose', async () => clearInterval(sweep));
+  // Expired uploads are swept by the janitor (src/maintenance/upload-garbage.ts), not by
+  // tus's cleanUpExpiredUploads: @tus/file-store judges completeness by the offset in its .json
+  // file, which stays 0 after creation, so its sweep also deleted finished uploads that had not
+  // yet become a video — the only copy.
+
+  /**
+   * Creating an upload needs the creator or admin role; touching one (HEAD, PATCH, DELETE, GET) its
+   * creator or an admin — anyone else gets the 404 of an upload that does not exist. Preflights pass.
+   */
+  const authorise = async (request: FastifyRequest, uploadId: string | null): Promise<Principal | null> => {
+    if (request.method === 'OPTIONS') return null;
+    if (uploadId === null) return request.method === 'POST' ? requireUploader(request) : requireUser(request);
+    const principal = requireUser(request);
+    if (principal.role === 'admin') return principal;
+    const info = UPLOAD_ID.test(uploadId) ? await datastore.configstore.get(uploadId) : undefined;
+    // An unknown upload is tus's to answer (404); another user's looks the same.
+    if (info && info.metadata?.[OWNER_ID_METADATA_KEY] !== principal.userId) throw new NotFoundError(`no upload ${uploadId}`);
+    return principal;
+  };
+  const uploader = new AsyncLocalStorage<Principal>();
 
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+    const uploadId = request.url.split('?')[0]!.slice(UPLOADS_PATH.length + 1) || null;
+    const principal = await authorise(request, uploadId);
     reply.hijack();
     // Hijacked replies skip our onSend hook; keep its header.
     reply.raw.setHeader('X-Content-Type-Options', 'nosniff');
@@ -119,7 +147,8 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     // Node joins a repeated header with ", ", which parses as malformed (400).
     const checksum = request.headers['upload-checksum'];
     const checksumHeader = Array.isArray(checksum) ? checksum.join(', ') : checksum;
-    await datastore.withRequestChecksum(checksumHeader, () => tus.handle(request.raw, reply.raw));
+    const handle = () => datastore.withRequestChecksum(checksumHeader, () => tus.handle(request.raw, reply.raw));
+    await (principal ? uploader.run(principal, handle) : handle());
   };
 
   await app.register(async (scope) => {
@@ -127,9 +156,10 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     scope.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
 
     // HEAD stays tus's (the upload offset), so no HEAD twin of this route.
-    scope.get(`${UPLOADS_PATH}/:uploadId`, { exposeHeadRoute: false }, async (request) => {
+    scope.get(`${UPLOADS_PATH}/:uploadId`, { exposeHeadRoute: false, schema: { summary: 'State of a resumable upload: offset, size, complete, videoId', tags: ['uploads'] } }, async (request) => {
       const { uploadId } = request.params as { uploadId: string };
       if (!UPLOAD_ID.test(uploadId)) throw new NotFoundError(`no upload ${uploadId}`);
+      await authorise(request, uploadId);
       let upload: Upload;
       try {
         upload = await datastore.getUpload(uploadId);
@@ -145,8 +175,9 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
       const videoId = complete ? await acceptance.accept(uploadId) : null;
       return { uploadId, offset: upload.offset, size, complete, videoId };
     });
-    scope.all(UPLOADS_PATH, handOver);
-    scope.all(`${UPLOADS_PATH}/*`, handOver);
+    const tusDocs = { schema: { summary: 'tus 1.0.0: POST creates, PATCH appends, HEAD gives the offset, DELETE ends, OPTIONS discovers', tags: ['uploads'] } };
+    scope.all(UPLOADS_PATH, tusDocs, handOver);
+    scope.all(`${UPLOADS_PATH}/*`, tusDocs, handOver);
   });
 }
 
@@ -169,14 +200,18 @@ function openUploadLocker(ctx: AppContext, logger: AppContext['logger']): Locker
  */
 function validatedMetadata(upload: Upload): Record<string, string | null> {
   if (upload.size === 0) throw { status_code: 400, body: 'the uploaded file is empty\n' };
-  const { [VIDEO_ID_METADATA_KEY]: _reserved, ...metadata } = upload.metadata ?? {};
+  const { [VIDEO_ID_METADATA_KEY]: _reserved, [OWNER_ID_METADATA_KEY]: _owner, ...metadata } = upload.metadata ?? {};
+  if (metadata.visibility != null && !(VIDEO_VISIBILITIES as readonly string[]).includes(metadata.visibility)) {
+    throw { status_code: 400, body: `visibility: one of ${VIDEO_VISIBILITIES.join(', ')}\n` };
+  }
   if (metadata.title != null) {
     const title = titleSchema.safeParse(metadata.title);
     if (!title.success) throw { status_code: 400, body: 'title: 1 to 200 characters\n' };
     metadata.title = title.data;
   }
-  if (metadata.filename != null && metadata.filename.length > 255) {
-    throw { status_code: 400, body: 'filename: at most 255 characters\n' };
+  // PostgreSQL refuses NUL in text: such a name would fail the completed upload's video (500) for good.
+  if (metadata.filename != null && (metadata.filename.length > 255 || metadata.filename.includes('\u0000'))) {
+    throw { status_code: 400, body: 'filename: at most 255 characters, no NUL\n' };
   }
   if (metadata.extraCodecs != null) {
     const parsed = parseExtraCodecs(metadata.extraCodecs);

@@ -10,6 +10,10 @@
  * (`onResync`: the current state is sent, or the final event) and, as a backstop, with every
  * heartbeat (the final event only). The record is written before the event is published
  * (process-video.ts, video-reconciler.ts), so whichever arrives first is the final state.
+ *
+ * On shutdown (OpenEventStreams.endAll, src/cli/main.ts) every stream ends cleanly — a `retry` hint,
+ * then the end of the chunked body, not a cut socket — and streams opened afterwards end at once:
+ * EventSource reconnects (to this server's successor or another replica) and gets the state again.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
@@ -17,6 +21,34 @@ import type { VideoEvent } from '../videos/video-events.js';
 import { toVideoJson } from '../videos/video-repository.js';
 
 const HEARTBEAT_MS = 15_000;
+/** The reconnection delay a browser is told when the server ends a stream to shut down. */
+const SHUTDOWN_RETRY_MS = 1_000;
+
+/** The event streams this process has open, so a shutdown can end them instead of waiting on them. */
+export class OpenEventStreams {
+  private readonly streams = new Set<() => void>();
+  private ended = false;
+
+  /** Tracks one stream; returns false (end it now) once the process is shutting down. */
+  add(endForShutdown: () => void): boolean {
+    if (this.ended) return false;
+    this.streams.add(endForShutdown);
+    return true;
+  }
+
+  remove(endForShutdown: () => void): void {
+    this.streams.delete(endForShutdown);
+  }
+
+  /** Ends every open stream and every later one; returns how many were open. */
+  endAll(): number {
+    this.ended = true;
+    const open = [...this.streams];
+    this.streams.clear();
+    for (const end of open) end();
+    return open.length;
+  }
+}
 
 export function streamVideoEvents(options: {
   request: FastifyRequest;
@@ -42,9 +74,18 @@ export function streamVideoEvents(options: {
   const finish = () => {
     if (closed) return;
     closed = true;
+    ctx.eventStreams.remove(endForShutdown);
     unsubscribe();
     clearInterval(heartbeat);
     res.end();
+  };
+  const endForShutdown = () => {
+    if (closed) return;
+    res.write(`: server shutting down\nretry: ${SHUTDOWN_RETRY_MS}\n\n`);
+    // Close the connection too: a reconnect sent on it would get the closing server's 503, which
+    // makes EventSource give up instead of retrying.
+    res.once('finish', () => res.socket?.end());
+    finish();
   };
 
   const pending: VideoEvent[] = [];
@@ -94,6 +135,7 @@ export function streamVideoEvents(options: {
     resyncSafely('heartbeat');
   }, HEARTBEAT_MS);
   request.raw.on('close', finish);
+  if (!ctx.eventStreams.add(endForShutdown)) return endForShutdown();
 
   void (async () => {
     const row = await ctx.videos.get(videoId);

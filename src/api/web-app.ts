@@ -20,7 +20,7 @@ export function webAppDir(): string {
 }
 
 /** Page routes of the app (web/src/app/App.tsx). */
-const PAGE_ROUTES = ['/', '/upload', '/watch/:id'];
+const PAGE_ROUTES = ['/', '/upload', '/signin', '/watch/:id', '/admin/webhooks'];
 
 // No inline script or style attributes from us; Preact sets styles through the CSSOM, which CSP allows,
 // and hls.js starts its worker from a blob: URL.

@@ -12,6 +12,7 @@ import type { Config } from '../config/config.js';
 import { checkFfmpeg } from '../media/ffmpeg-check.js';
 import { probeMedia } from '../media/ffprobe.js';
 import type { MediaInfo, Rational } from '../media/media-info.js';
+import { ffmpegLimitsOf, ffprobeLimitsOf, mediaLimitsOf } from '../pipeline/input-limits.js';
 import { DEINTERLACE_FILTER } from '../pipeline/ladder.js';
 import { demuxerOf } from '../pipeline/ladder-command.js';
 import type { LadderPlan } from '../pipeline/ladder-types.js';
@@ -22,7 +23,13 @@ export class AnalyzeInputError extends Error {}
 async function probe(config: Config, filePath: string): Promise<MediaInfo> {
   const info = await stat(filePath).catch(() => null);
   if (!info?.isFile()) throw new AnalyzeInputError(`not a file: ${filePath}`);
-  return probeMedia({ ffprobePath: config.ffprobePath, filePath, timeoutMs: 60_000 + Math.round(info.size / 50_000) });
+  return probeMedia({
+    ffprobePath: config.ffprobePath,
+    filePath,
+    timeoutMs: 60_000 + Math.round(info.size / 50_000),
+    limits: mediaLimitsOf(config),
+    processLimits: ffprobeLimitsOf(config),
+  });
 }
 
 const floorEven = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
@@ -66,6 +73,7 @@ export async function analyzeFile(config: Config, options: { file: string; refer
       gate: { minScore: config.qualityMinScore, action: config.qualityGateAction },
       timeoutMs: config.ffmpegTimeoutMs,
       killGraceMs: config.ffmpegKillGraceMs,
+      processLimits: ffmpegLimitsOf(config),
       onProgress: options.onProgress,
     });
   } finally {

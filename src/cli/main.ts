@@ -1,16 +1,17 @@
 /**
  * The `streamforge` command: `serve` (HTTP server + embedded worker), `ingest FILE` (process one
  * local file and print where its manifests are), `migrate` (apply database migrations), `analyze
- * FILE` (quality report, src/cli/analyze.ts).
- * Argument parsing uses node:util parseArgs — four sub-commands do not need a CLI framework.
+ * FILE` (quality report, src/cli/analyze.ts), `backup DIR` / `restore DIR` (src/cli/backup.ts).
+ * Argument parsing uses node:util parseArgs — a handful of sub-commands do not need a CLI framework.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { closeAppContext, createAppContext, startBackground, type AppContext } from '../app.js';
+import { closeAppContext, createAppContext, startBackground, stopWorkers, type AppContext } from '../app.js';
 import { buildHealthServer, buildServer } from '../api/server.js';
 import { AnalyzeInputError, analyzeFile, formatReport } from './analyze.js';
+import { backup, BackupRefusedError, BackupUnsupportedError, restore } from './backup.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { PermanentError } from '../errors.js';
@@ -31,6 +32,10 @@ commands:
   migrate               apply pending database migrations
   analyze FILE          quality report of a local file (docs/quality.md); with --reference, also
       --reference REF --json   PSNR/SSIM of FILE against REF at FILE's size
+  backup DIR            copy the database (online snapshot) and blobs into DIR, safe while serving;
+      --include-uploads     embedded mode only (docs/backup.md)
+  restore DIR           restore a backup into --data-dir, after checking it; refuses a data
+      --force               directory that is not empty unless --force
 
 Settings come from the environment (see docs/configuration.md).`;
 
@@ -46,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
       title: { type: 'string' },
       reference: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'include-uploads': { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -74,6 +81,10 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze':
       if (rest.length !== 1) throw new UsageError('analyze takes exactly one FILE');
       return analyze(config, rest[0]!, { reference: values.reference, json: values.json });
+    case 'backup':
+    case 'restore':
+      if (rest.length !== 1) throw new UsageError(`${command} takes exactly one DIR`);
+      return backupOrRestore(config, command, rest[0]!, { includeUploads: values['include-uploads'], force: values.force });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -105,16 +116,29 @@ async function serve(config: Config): Promise<number> {
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       ctx.logger.info({ signal }, 'shutting down: no new requests, finishing running jobs');
+      // A second signal (Ctrl-C twice) does not wait for the grace.
+      process.once(signal, () => process.exit(1));
       resolve();
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
-  // Stop accepting first; open SSE streams are cut after a short grace so close() cannot hang.
+  // Graceful shutdown (docs/faults.md): stop accepting connections and end event streams cleanly
+  // (EventSource reconnects, to a successor or another replica); in-flight requests and running jobs
+  // share one grace, after which the requests left are cut (a tus client resumes from its offset)
+  // and the jobs left are handed back to the queue without using up an attempt.
+  const graceMs = config.shutdownGraceMs;
+  const streams = ctx.eventStreams.endAll();
   const closing = app.close();
-  setTimeout(() => app.server.closeAllConnections(), 2000).unref();
+  const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  const jobsStopped = stopWorkers(ctx, { graceMs });
   await closing;
-  await closeAppContext(ctx, { graceMs: 10_000 });
+  clearTimeout(cut);
+  await jobsStopped;
+  await closeAppContext(ctx, { graceMs });
+  ctx.logger.info({ streams }, 'shut down');
+  // Everything is closed; a handle something forgot (an abandoned job's child) must not keep us up.
+  setTimeout(() => process.exit(0), 5_000).unref();
   return 0;
 }
 
@@ -138,6 +162,8 @@ async function ingest(config: Config, file: string, options: { title?: string; j
       sourceBytes: info.size,
       sourceName: path.basename(filePath),
       title: options.title ?? titleFromFileName(path.basename(filePath)),
+      // Whoever runs the CLI has the install's files: the video is the first admin's.
+      ownerId: (await ctx.auth.accounts.firstAdmin())?.id ?? null,
     });
     await startBackground(ctx);
     const row = await done;
@@ -207,6 +233,17 @@ async function analyze(config: Config, file: string, options: { reference?: stri
   return !report.gate.passed && report.gate.action === 'fail' ? 1 : 0;
 }
 
+async function backupOrRestore(config: Config, command: 'backup' | 'restore', dir: string, options: { includeUploads: boolean; force: boolean }): Promise<number> {
+  if (command === 'backup') {
+    const manifest = await backup({ config, dir, includeUploads: options.includeUploads });
+    console.log(`backed up to ${path.resolve(dir)}: database ${manifest.database.bytes} bytes (sha256 ${manifest.database.sha256}), ${manifest.blobs.files} blobs${manifest.uploads ? `, ${manifest.uploads.files} upload files` : ''}`);
+  } else {
+    const manifest = await restore({ config, dir, force: options.force });
+    console.log(`restored the backup of ${manifest.createdAt} (StreamForge ${manifest.streamforgeVersion}) into ${config.dataDir}; start StreamForge on it`);
+  }
+  return 0;
+}
+
 async function migrate(config: Config): Promise<number> {
   const database = openDatabase(config.databaseUrl);
   try {
@@ -223,7 +260,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError || err instanceof FfmpegMissingError || err instanceof AnalyzeInputError) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof FfmpegMissingError || err instanceof AnalyzeInputError
+      || err instanceof BackupRefusedError || err instanceof BackupUnsupportedError) {
       console.error(`streamforge: ${err.message}`);
       if (err instanceof UsageError) console.error(USAGE);
       process.exitCode = 2;

@@ -4,6 +4,7 @@
  * A bad setting stops start-up with a ConfigError naming the setting (see docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { EXTRA_VIDEO_CODECS } from '../pipeline/ladder-types.js';
@@ -77,8 +78,12 @@ export const configSchema = z.object({
   uploadsDir: z.string().min(1).optional(),
   /** A resumable (tus) upload not finished this long after its creation is refused (410) and swept. */
   uploadExpiryMs: ms.default(24 * 60 * 60 * 1000),
-  /** How often expired resumable uploads are deleted from uploadsDir. */
-  uploadCleanupIntervalMs: ms.default(60 * 60 * 1000),
+  /** How often the janitor sweeps (src/maintenance/janitor.ts, docs/configuration.md "Storage lifecycle"); 0: never. */
+  janitorIntervalMs: z.coerce.number().int().min(0).default(60 * 60 * 1000),
+  /** The janitor removes only garbage older than this: longer than any upload takes between storing a blob and its row. */
+  janitorGraceMs: ms.default(6 * 60 * 60 * 1000),
+  /** Completed and failed jobs are kept this long in the SQL queue (BullMQ keeps them 14 days). */
+  jobRetentionDays: z.coerce.number().int().min(1).max(3650).default(14),
   /** Target length of every media segment, in seconds. */
   segmentSeconds: z.coerce.number().min(1).max(20).default(4),
   /** Highest frame rate of any rung (see docs/ladder.md for the rule). */
@@ -138,24 +143,92 @@ export const configSchema = z.object({
   jobMaxAttempts: z.coerce.number().int().min(1).max(50).default(5),
   /** First retry delay; doubles on every further attempt. */
   jobBackoffMs: ms.default(5_000),
+  /**
+   * After SIGTERM: how long in-flight requests (uploads) and running jobs may take to finish before
+   * connections are cut and jobs are handed back to the queue (docs/faults.md).
+   */
+  shutdownGraceMs: ms.default(10_000),
   /** Wall-clock cap of one ffmpeg run; it is then SIGKILLed. */
   ffmpegTimeoutMs: ms.default(6 * 60 * 60 * 1000),
   /** Grace between SIGTERM and SIGKILL when stopping ffmpeg. */
   ffmpegKillGraceMs: ms.default(3_000),
   ffmpegPath: z.string().min(1).default('ffmpeg'),
   ffprobePath: z.string().min(1).default('ffprobe'),
+  /**
+   * Memory one ffmpeg process on an upload may reserve (RLIMIT_DATA, bytes; 0: no limit). Default: 4 GiB
+   * + 2 GiB per CPU core, because reserved memory grows with ffmpeg's threads (docs/hostile-input.md).
+   */
+  ffmpegMaxMemoryBytes: z.coerce.number().int().min(0).optional(),
+  /** The same for ffprobe, the first program to read an upload (it decodes a few frames, one thread). */
+  ffprobeMaxMemoryBytes: z.coerce.number().int().min(0).default(2 * 1024 ** 3),
+  /** CPU time one ffmpeg/ffprobe process may use (RLIMIT_CPU, seconds over all threads; 0: no limit). */
+  ffmpegMaxCpuSeconds: z.coerce.number().int().min(0).default(24 * 60 * 60),
+  /** Uploads beyond these are refused at probe time, before any transcode (docs/hostile-input.md). */
+  mediaMaxWidth: z.coerce.number().int().min(16).default(8192),
+  mediaMaxHeight: z.coerce.number().int().min(16).default(8192),
+  /** Coded width × height of one frame (default 8192 × 4320, DCI 8K). */
+  mediaMaxPixels: z.coerce.number().int().min(256).default(8192 * 4320),
+  mediaMaxDurationSec: z.coerce.number().positive().default(12 * 60 * 60),
+  /** Highest average frame rate of an upload (the ladder's own cap is maxFps). */
+  mediaMaxFps: z.coerce.number().positive().default(240),
+  /** Estimated bytes of every rendition of one video together. */
+  mediaMaxOutputBytes: bytes.default(128 * 1024 ** 3),
+  /** Estimated renditions ÷ upload size, checked once the estimate passes 256 MiB. */
+  mediaMaxAmplification: z.coerce.number().min(1).default(100),
   /** Memory budget of the hot-segment cache of the origin. */
   segmentCacheBytes: bytes.default(256 * 1024 ** 2),
   /** Largest single file the origin keeps in its cache. */
   segmentCacheMaxFileBytes: bytes.default(16 * 1024 ** 2),
   /** Value of Access-Control-Allow-Origin on stream responses. */
   corsOrigin: z.string().min(1).default('*'),
+  /**
+   * An admin API key for automation (`Authorization: Bearer KEY`, also on /stream/), acting as the
+   * first admin; unset: only keys made through the API (docs/security.md).
+   */
+  apiKey: z.string().min(16, 'at least 16 characters').optional(),
+  /** Username of the admin account created on first run when there is none. */
+  adminUsername: z.string().regex(/^[A-Za-z0-9._-]{3,64}$/, '3 to 64 of A-Z a-z 0-9 . _ -').default('admin'),
+  /** Its password; unset: one is generated and logged once, at creation. */
+  adminPassword: z.string().min(8, 'at least 8 characters').max(256).optional(),
+  /** Root secret of session-less tokens (access and playback JWTs); unset: generated once and kept in the database. */
+  authSecret: z.string().min(32, 'at least 32 characters').optional(),
+  /** Lifetime of a web sign-in (session cookie). */
+  sessionTtlMs: ms.default(30 * 24 * 60 * 60 * 1000),
+  /** Lifetime of an API access token (POST /api/auth/token). */
+  accessTokenTtlSec: z.coerce.number().int().min(60).max(7 * 24 * 60 * 60).default(3600),
+  /** Password attempts (sign-in, access tokens) one client IP may make per minute, per API process; then 429. */
+  authAttemptsPerMinute: z.coerce.number().int().min(1).max(100_000).default(30),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Bearer token a Prometheus scrape of /metrics must send; unset: /metrics is open (docs/operations.md). */
+  metricsToken: z.string().min(16, 'at least 16 characters').optional(),
+  /** Serve the OpenAPI document and its interactive viewer at /docs. */
+  apiDocs: flag.default(true),
   /** Quality report (docs/quality.md): a score below this trips the gate … */
   qualityMinScore: z.coerce.number().min(0).max(100).default(50),
   /** … which records it (`flag`) or fails the quality stage with the reason (`fail`); the video stays ready. */
   qualityGateAction: z.enum(['flag', 'fail']).default('flag'),
+  /** A webhook endpoint that gets every event (docs/webhooks.md), beside those added through the API … */
+  webhookUrl: httpUrl.optional(),
+  /** … and its signing secret (required with the URL). */
+  webhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  /** Let webhooks reach loopback, private and link-local addresses (off: such targets are refused, against SSRF). */
+  webhookAllowPrivate: flag.default(false),
+  /** Attempts of one webhook delivery before it is `failed`. */
+  webhookMaxAttempts: z.coerce.number().int().min(1).max(50).default(10),
+  /** Delay before a webhook's first retry; doubles on every further attempt … */
+  webhookBackoffMs: ms.default(30_000),
+  /** … up to this. */
+  webhookMaxBackoffMs: ms.default(60 * 60 * 1000),
+  /** Time one delivery attempt may take (connect, send, answer). */
+  webhookTimeoutMs: ms.default(10_000),
+  /** Webhook deliveries one worker process sends at once; 0 sends none there. */
+  webhookConcurrency: z.coerce.number().int().min(0).max(64).default(4),
+  /** Webhook events and their delivery records are deleted after this many days. */
+  webhookRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
 }).superRefine((config, ctx) => {
+  if (config.webhookUrl !== undefined && config.webhookSecret === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['webhookSecret'], message: 'STREAMFORGE_WEBHOOK_URL needs a secret to sign with' });
+  }
   if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
     const missing = config.s3AccessKeyId === undefined ? 's3AccessKeyId' : 's3SecretAccessKey';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'set both S3 credentials or neither (then the AWS SDK finds them)' });
@@ -165,7 +238,12 @@ export const configSchema = z.object({
   }
 });
 
-export type Config = z.output<typeof configSchema> & { databaseUrl: string; uploadsDir: string; chunkedMinDurationSec: number };
+export type Config = z.output<typeof configSchema> & {
+  databaseUrl: string;
+  uploadsDir: string;
+  chunkedMinDurationSec: number;
+  ffmpegMaxMemoryBytes: number;
+};
 
 /** Environment variable of every setting. */
 export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
@@ -187,7 +265,9 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   minFreeBytes: 'STREAMFORGE_MIN_FREE_BYTES',
   uploadsDir: 'STREAMFORGE_UPLOADS_DIR',
   uploadExpiryMs: 'STREAMFORGE_UPLOAD_EXPIRY_MS',
-  uploadCleanupIntervalMs: 'STREAMFORGE_UPLOAD_CLEANUP_INTERVAL_MS',
+  janitorIntervalMs: 'STREAMFORGE_JANITOR_INTERVAL_MS',
+  janitorGraceMs: 'STREAMFORGE_JANITOR_GRACE_MS',
+  jobRetentionDays: 'STREAMFORGE_JOB_RETENTION_DAYS',
   segmentSeconds: 'STREAMFORGE_SEGMENT_SECONDS',
   maxFps: 'STREAMFORGE_MAX_FPS',
   x264Preset: 'STREAMFORGE_X264_PRESET',
@@ -210,16 +290,45 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   jobLeaseMs: 'STREAMFORGE_JOB_LEASE_MS',
   jobMaxAttempts: 'STREAMFORGE_JOB_MAX_ATTEMPTS',
   jobBackoffMs: 'STREAMFORGE_JOB_BACKOFF_MS',
+  shutdownGraceMs: 'STREAMFORGE_SHUTDOWN_GRACE_MS',
   ffmpegTimeoutMs: 'STREAMFORGE_FFMPEG_TIMEOUT_MS',
   ffmpegKillGraceMs: 'STREAMFORGE_FFMPEG_KILL_GRACE_MS',
   ffmpegPath: 'FFMPEG_PATH',
   ffprobePath: 'FFPROBE_PATH',
+  ffmpegMaxMemoryBytes: 'STREAMFORGE_FFMPEG_MAX_MEMORY_BYTES',
+  ffprobeMaxMemoryBytes: 'STREAMFORGE_FFPROBE_MAX_MEMORY_BYTES',
+  ffmpegMaxCpuSeconds: 'STREAMFORGE_FFMPEG_MAX_CPU_SECONDS',
+  mediaMaxWidth: 'STREAMFORGE_MEDIA_MAX_WIDTH',
+  mediaMaxHeight: 'STREAMFORGE_MEDIA_MAX_HEIGHT',
+  mediaMaxPixels: 'STREAMFORGE_MEDIA_MAX_PIXELS',
+  mediaMaxDurationSec: 'STREAMFORGE_MEDIA_MAX_DURATION_SEC',
+  mediaMaxFps: 'STREAMFORGE_MEDIA_MAX_FPS',
+  mediaMaxOutputBytes: 'STREAMFORGE_MEDIA_MAX_OUTPUT_BYTES',
+  mediaMaxAmplification: 'STREAMFORGE_MEDIA_MAX_AMPLIFICATION',
   segmentCacheBytes: 'STREAMFORGE_SEGMENT_CACHE_BYTES',
   segmentCacheMaxFileBytes: 'STREAMFORGE_SEGMENT_CACHE_MAX_FILE_BYTES',
   corsOrigin: 'STREAMFORGE_CORS_ORIGIN',
+  apiKey: 'STREAMFORGE_API_KEY',
+  adminUsername: 'STREAMFORGE_ADMIN_USERNAME',
+  adminPassword: 'STREAMFORGE_ADMIN_PASSWORD',
+  authSecret: 'STREAMFORGE_AUTH_SECRET',
+  sessionTtlMs: 'STREAMFORGE_SESSION_TTL_MS',
+  accessTokenTtlSec: 'STREAMFORGE_ACCESS_TOKEN_TTL_SEC',
+  authAttemptsPerMinute: 'STREAMFORGE_AUTH_ATTEMPTS_PER_MINUTE',
   logLevel: 'LOG_LEVEL',
+  metricsToken: 'STREAMFORGE_METRICS_TOKEN',
+  apiDocs: 'STREAMFORGE_API_DOCS',
   qualityMinScore: 'STREAMFORGE_QUALITY_MIN_SCORE',
   qualityGateAction: 'STREAMFORGE_QUALITY_GATE_ACTION',
+  webhookUrl: 'STREAMFORGE_WEBHOOK_URL',
+  webhookSecret: 'STREAMFORGE_WEBHOOK_SECRET',
+  webhookAllowPrivate: 'STREAMFORGE_WEBHOOK_ALLOW_PRIVATE',
+  webhookMaxAttempts: 'STREAMFORGE_WEBHOOK_MAX_ATTEMPTS',
+  webhookBackoffMs: 'STREAMFORGE_WEBHOOK_BACKOFF_MS',
+  webhookMaxBackoffMs: 'STREAMFORGE_WEBHOOK_MAX_BACKOFF_MS',
+  webhookTimeoutMs: 'STREAMFORGE_WEBHOOK_TIMEOUT_MS',
+  webhookConcurrency: 'STREAMFORGE_WEBHOOK_CONCURRENCY',
+  webhookRetentionDays: 'STREAMFORGE_WEBHOOK_RETENTION_DAYS',
 };
 
 export class ConfigError extends Error {
@@ -266,5 +375,6 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadConfigOpti
     databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, 'streamforge.db')}`,
     uploadsDir: path.resolve(parsed.data.uploadsDir ?? path.join(dataDir, 'uploads')),
     chunkedMinDurationSec: parsed.data.chunkedMinDurationSec ?? (parsed.data.redisUrl ? 300 : 0),
+    ffmpegMaxMemoryBytes: parsed.data.ffmpegMaxMemoryBytes ?? (4 + 2 * availableParallelism()) * 1024 ** 3,
   };
 }

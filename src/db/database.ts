@@ -13,6 +13,8 @@ import * as subtitles from './migrations/0003-subtitles.js';
 import * as videoStages from './migrations/0004-video-stages.js';
 import * as videoChunks from './migrations/0005-video-chunks.js';
 import * as requestedCodecs from './migrations/0006-requested-codecs.js';
+import * as accounts from './migrations/0007-accounts.js';
+import * as webhooks from './migrations/0008-webhooks.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -31,6 +33,8 @@ const migrations: Record<string, Migration> = {
   '0004-video-stages': videoStages,
   '0005-video-chunks': videoChunks,
   '0006-requested-codecs': requestedCodecs,
+  '0007-accounts': accounts,
+  '0008-webhooks': webhooks,
 };
 
 export function openDatabase(url: string): DatabaseHandle {

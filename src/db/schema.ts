@@ -3,8 +3,12 @@
  * SQLite and PostgreSQL; JSON documents are stored as text and parsed at the repository edge.
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { WebhookTables } from '../webhooks/webhook-tables.js';
 
 export type VideoStatus = 'processing' | 'ready' | 'failed';
+/** public: listed and playable by anyone; unlisted: playable by anyone with the id; private: owner, admins, playback tokens. */
+export type VideoVisibility = 'public' | 'unlisted' | 'private';
+export const VIDEO_VISIBILITIES = ['public', 'unlisted', 'private'] as const satisfies readonly VideoVisibility[];
 
 export interface VideosTable {
   id: string;
@@ -38,6 +42,9 @@ export interface VideosTable {
   extra_codecs_json: string | null;
   /** Upload complete → first playable manifest, in ms. */
   time_to_playable_ms: number | null;
+  /** The user who uploaded it; null for videos from before accounts (admins only may edit those). */
+  owner_id: Generated<string | null>;
+  visibility: Generated<VideoVisibility>;
   created_at: number;
   updated_at: number;
   ready_at: number | null;
@@ -128,7 +135,51 @@ export interface VideoChunksTable {
   updated_at: number;
 }
 
-export interface Database {
+export type Role = 'admin' | 'creator' | 'viewer';
+export const ROLES = ['admin', 'creator', 'viewer'] as const satisfies readonly Role[];
+
+export interface UsersTable {
+  id: string;
+  /** Unique, case-sensitive, 3–64 of [A-Za-z0-9._-]. */
+  username: string;
+  /** `scrypt$…` (src/auth/password.ts). */
+  password_hash: string;
+  role: Role;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the cookie's session id: a leaked table holds no usable session. */
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** SHA-256 (hex) of the key; the key itself is shown once, at creation. */
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  /** base64url random bytes. */
+  value: string;
+  created_at: number;
+}
+
+export interface Database extends WebhookTables {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  server_secrets: ServerSecretsTable;
   videos: VideosTable;
   jobs: JobsTable;
   video_stages: VideoStagesTable;
@@ -141,6 +192,8 @@ export type VideoRow = Selectable<VideosTable>;
 export type NewVideoRow = Insertable<VideosTable>;
 export type VideoUpdate = Updateable<VideosTable>;
 export type JobRow = Selectable<JobsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type VideoStageRow = Selectable<VideoStagesTable>;
 export type VideoChunkRow = Selectable<VideoChunksTable>;
 export type VideoChunkPlanRow = Selectable<VideoChunkPlansTable>;

@@ -18,10 +18,13 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { openBlob, type OpenedBlob } from './blob-source.js';
 import { assetKindOf, DEFAULT_REVALIDATE_AFTER_MS } from './cache-policy.js';
 import type { MediaRedirect } from './media-redirect.js';
+import { privateView } from './private-served-file.js';
+import { OriginTraffic } from './origin-traffic.js';
 import { respondFromMemory, respondFromStream } from './respond.js';
 import { SegmentCache } from './segment-cache.js';
 import { buildServedFile, type ServedFile } from './served-file.js';
 import { pathOf, resolveStreamPath, type StreamTarget } from './stream-path.js';
+import type { StreamAccessCheck } from '../auth/stream-access.js';
 
 /** The pino-compatible subset the origin logs through. */
 export interface OriginLogger {
@@ -47,6 +50,11 @@ export interface OriginOptions {
   streamHighWaterMark?: number;
   /** Answer media files with a redirect to the store instead of their bytes (config `s3Delivery`). */
   redirectMedia?: MediaRedirect;
+  /**
+   * Who may read which video (src/auth/stream-access.ts): asked before anything else; a refusal is
+   * a 404. Absent: every file is public.
+   */
+  access?: StreamAccessCheck;
   logger?: OriginLogger;
 }
 
@@ -65,6 +73,8 @@ export interface Origin {
   /** Forgets every cached file whose blob key starts with `keyPrefix` (e.g. `videos/<id>/`). */
   invalidatePrefix(keyPrefix: string): void;
   stats(): OriginStats;
+  /** Running totals of the answers (read by the metrics when scraped). */
+  readonly traffic: OriginTraffic;
 }
 
 type LoadOutcome =
@@ -83,7 +93,7 @@ export function createOrigin(options: OriginOptions): Origin {
   const keyPrefix = options.keyPrefix ?? 'videos/';
   if (!urlPrefix.startsWith('/') || !urlPrefix.endsWith('/')) throw new TypeError('urlPrefix must start and end with "/"');
   if (keyPrefix !== '' && !keyPrefix.endsWith('/')) throw new TypeError('keyPrefix must end with "/"');
-  const { store, corsOrigin, redirectMedia, logger } = options;
+  const { store, corsOrigin, redirectMedia, logger, access } = options;
   const maxFileBytes = Math.min(options.cacheMaxFileBytes, options.cacheBytes);
   const revalidateAfterMs = options.revalidateAfterMs ?? DEFAULT_REVALIDATE_AFTER_MS;
   const streamHighWaterMark = options.streamHighWaterMark ?? 1024 * 1024;
@@ -94,6 +104,7 @@ export function createOrigin(options: OriginOptions): Origin {
   let generation = 0;
   let hits = 0;
   let misses = 0;
+  const traffic = new OriginTraffic();
 
   const corsHeaders = [
     'Access-Control-Allow-Origin', corsOrigin,
@@ -125,36 +136,62 @@ export function createOrigin(options: OriginOptions): Origin {
     } else if (method === 'OPTIONS') {
       res.writeHead(204, preflightHeaders);
       res.end();
+      traffic.record(method, 204, 'other', 0);
     } else {
       res.writeHead(405, notAllowedHeaders);
       res.end(NOT_ALLOWED_BODY);
+      traffic.record(method, 405, 'other', NOT_ALLOWED_BODY.length);
     }
     return true;
   }
 
   function serve(req: IncomingMessage, res: ServerResponse, url: string): void {
-    const urlPath = pathOf(url);
+    if (access === undefined) {
+      serveGranted(req, res, pathOf(url), false);
+      return;
+    }
+    // Public and unlisted videos are answered synchronously (a Map lookup); private ones wait for a check.
+    const grant = access.check(req, url);
+    if (grant === null) {
+      sendNotFound(req, res);
+    } else if (grant instanceof Promise) {
+      grant.then(
+        (granted) => (granted === null ? sendNotFound(req, res) : serveGranted(req, res, granted.path, granted.private)),
+        (err: unknown) => fail(req, res, pathOf(url), err),
+      );
+    } else {
+      serveGranted(req, res, grant.path, grant.private);
+    }
+  }
+
+  /** Serves `urlPath` (any token prefix removed); `privately`: with private caching headers. */
+  function serveGranted(req: IncomingMessage, res: ServerResponse, urlPath: string, privately: boolean): void {
     // Only keys of validated paths are ever stored, so a hit needs no validation.
-    const cached = cache.get(keyPrefix + urlPath.slice(urlPrefix.length));
-    if (cached !== undefined && (cached.revalidateAtMs === Infinity || cached.revalidateAtMs > Date.now())) {
+    const hit = cache.get(keyPrefix + urlPath.slice(urlPrefix.length));
+    if (hit !== undefined && (hit.revalidateAtMs === Infinity || hit.revalidateAtMs > Date.now())) {
       hits++;
-      respondFromMemory(req, res, cached, cached.body!, errorHeaders);
+      const cached = privately ? privateView(hit) : hit;
+      // The status is known only once respondFromMemory has written the head.
+      const bodyBytes = respondFromMemory(req, res, cached, cached.body!, errorHeaders);
+      traffic.record(req.method, res.statusCode, cached.kind, bodyBytes);
       return;
     }
     const target = resolveStreamPath(urlPath, { urlPrefix, keyPrefix });
     if (redirectMedia !== undefined && target !== null && assetKindOf(target.extension) === 'media') {
-      redirectMedia.respond(res, target, redirectHeaders).catch((err: unknown) => fail(res, target.key, err));
+      redirectMedia
+        .respond(res, target, redirectHeaders)
+        .then(() => traffic.record(req.method, res.statusCode, 'other', 0), (err: unknown) => fail(req, res, target.key, err));
       return;
     }
     misses++;
     if (target === null) {
-      sendNotFound(res);
+      sendNotFound(req, res);
       return;
     }
-    serveFromStore(req, res, target).catch((err: unknown) => fail(res, target.key, err));
+    serveFromStore(req, res, target, privately).catch((err: unknown) => fail(req, res, target.key, err));
   }
 
-  async function serveFromStore(req: IncomingMessage, res: ServerResponse, target: StreamTarget): Promise<void> {
+  async function serveFromStore(req: IncomingMessage, res: ServerResponse, target: StreamTarget, privately: boolean): Promise<void> {
     let outcome: LoadOutcome;
     const shared = inFlight.get(target.key);
     if (shared === undefined) {
@@ -168,19 +205,24 @@ export function createOrigin(options: OriginOptions): Origin {
       if (outcome.kind === 'large') outcome = await load(target);
     }
     switch (outcome.kind) {
-      case 'file':
-        respondFromMemory(req, res, outcome.file, outcome.file.body!, errorHeaders);
+      case 'file': {
+        const file = privately ? privateView(outcome.file) : outcome.file;
+        const bodyBytes = respondFromMemory(req, res, file, file.body!, errorHeaders);
+        traffic.record(req.method, res.statusCode, outcome.file.kind, bodyBytes);
         return;
-      case 'large':
-        await respondFromStream(req, res, outcome.file, outcome.blob, errorHeaders, (err) =>
+      }
+      case 'large': {
+        const bodyBytes = await respondFromStream(req, res, privately ? privateView(outcome.file) : outcome.file, outcome.blob, errorHeaders, (err) =>
           logger?.warn({ err, key: target.key }, 'origin: stream failed'),
         );
+        traffic.record(req.method, res.statusCode, outcome.file.kind, bodyBytes);
         return;
+      }
       case 'missing':
-        sendNotFound(res);
+        sendNotFound(req, res);
         return;
       case 'failed':
-        fail(res, target.key, outcome.error);
+        fail(req, res, target.key, outcome.error);
         return;
     }
   }
@@ -214,12 +256,13 @@ export function createOrigin(options: OriginOptions): Origin {
     }
   }
 
-  function sendNotFound(res: ServerResponse): void {
+  function sendNotFound(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(404, notFoundHeaders);
     res.end(NOT_FOUND_BODY);
+    traffic.record(req.method, 404, 'other', NOT_FOUND_BODY.length);
   }
 
-  function fail(res: ServerResponse, key: string, err: unknown): void {
+  function fail(req: IncomingMessage, res: ServerResponse, key: string, err: unknown): void {
     logger?.error({ err, key }, 'origin: cannot serve');
     if (res.headersSent) {
       res.destroy();
@@ -227,6 +270,7 @@ export function createOrigin(options: OriginOptions): Origin {
     }
     res.writeHead(500, serverErrorHeaders);
     res.end(SERVER_ERROR_BODY);
+    traffic.record(req.method, 500, 'other', SERVER_ERROR_BODY.length);
   }
 
   return {
@@ -237,5 +281,6 @@ export function createOrigin(options: OriginOptions): Origin {
       for (const key of inFlight.keys()) if (key.startsWith(prefix)) inFlight.delete(key);
     },
     stats: () => ({ hits, misses, bytesCached: cache.bytes, entries: cache.size }),
+    traffic,
   };
 }

@@ -36,8 +36,11 @@ export function planResponse(req: IncomingMessage, file: ServedFile): ResponsePl
   return { status: 206, range: { start: decision.start, end: decision.end } };
 }
 
-/** The whole answer from `file.body`. The common case (no conditional, no Range) builds nothing. */
-export function respondFromMemory(req: IncomingMessage, res: ServerResponse, file: ServedFile, body: Buffer, errorHeaders: readonly string[]): void {
+/**
+ * The whole answer from `file.body`. The common case (no conditional, no Range) builds nothing.
+ * Returns the body bytes sent (for the origin's traffic counters).
+ */
+export function respondFromMemory(req: IncomingMessage, res: ServerResponse, file: ServedFile, body: Buffer, errorHeaders: readonly string[]): number {
   const headers = req.headers;
   const plan =
     headers.range === undefined && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined
@@ -46,21 +49,24 @@ export function respondFromMemory(req: IncomingMessage, res: ServerResponse, fil
   switch (plan.status) {
     case 200:
       res.writeHead(200, file.okHeaders);
-      if (req.method === 'HEAD') res.end();
-      else res.end(body);
-      return;
+      if (req.method === 'HEAD') {
+        res.end();
+        return 0;
+      }
+      res.end(body);
+      return body.length;
     case 206:
       res.writeHead(206, partialHeaders(file, plan.range));
       res.end(body.subarray(plan.range.start, plan.range.end + 1));
-      return;
+      return plan.range.end - plan.range.start + 1;
     case 304:
       res.writeHead(304, file.notModifiedHeaders);
       res.end();
-      return;
+      return 0;
     case 416:
       res.writeHead(416, unsatisfiableHeaders(file, errorHeaders));
       res.end();
-      return;
+      return 0;
   }
 }
 
@@ -69,7 +75,10 @@ export interface StreamSource {
   close(): void;
 }
 
-/** The answer for a file too large for memory: headers now, bytes streamed from the store. */
+/**
+ * The answer for a file too large for memory: headers now, bytes streamed from the store. Returns
+ * the body bytes it set out to send (Content-Length).
+ */
 export async function respondFromStream(
   req: IncomingMessage,
   res: ServerResponse,
@@ -77,7 +86,7 @@ export async function respondFromStream(
   source: StreamSource,
   errorHeaders: readonly string[],
   onStreamError: (err: Error) => void,
-): Promise<void> {
+): Promise<number> {
   const plan = planResponse(req, file);
   if (plan.status === 304 || plan.status === 416 || req.method === 'HEAD') {
     source.close();
@@ -85,7 +94,7 @@ export async function respondFromStream(
     else if (plan.status === 416) res.writeHead(416, unsatisfiableHeaders(file, errorHeaders));
     else res.writeHead(200, file.okHeaders);
     res.end();
-    return;
+    return 0;
   }
   const range = plan.status === 206 ? plan.range : undefined;
   const stream = await source.stream(range);
@@ -93,6 +102,7 @@ export async function respondFromStream(
   pipeline(stream, res, (err) => {
     if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') onStreamError(err);
   });
+  return range === undefined ? file.size : range.end - range.start + 1;
 }
 
 function partialHeaders(file: ServedFile, range: BlobRange): string[] {

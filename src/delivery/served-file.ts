@@ -9,6 +9,7 @@ import { validatorsOf, type Validators } from './validators.js';
 
 export interface ServedFile {
   key: string;
+  kind: AssetKind;
   size: number;
   /** Memory charged to the cache (the body). */
   bytes: number;
@@ -55,6 +56,7 @@ export function buildServedFile(options: BuildServedFileOptions): ServedFile {
   const revalidateAfterMs = options.revalidateAfterMs ?? DEFAULT_REVALIDATE_AFTER_MS;
   return {
     key: options.key,
+    kind: options.kind,
     size,
     bytes: body?.length ?? 0,
     body,

@@ -2,10 +2,13 @@
  * Runs ffmpeg/ffprobe safely: argument arrays (no shell), a wall-clock timeout, SIGTERM then SIGKILL
  * after a grace period (a stuck ffmpeg ignores SIGTERM), and — through util-linux `setpriv
  * --pdeathsig KILL` — death of the child when this Node process dies, even by kill -9, so no
- * orphaned encoder outlives a crashed worker.
+ * orphaned encoder outlives a crashed worker. With `limits`, util-linux `prlimit` caps the child's
+ * memory and CPU time (process-limits.ts): `setpriv … -- prlimit … -- ffmpeg …`, one process, since
+ * each wrapper execs the next.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { FfmpegError, TimeoutError } from '../errors.js';
+import { hasPrlimit, limitExceeded, type ProcessLimits, prlimitArgs } from './process-limits.js';
 
 export interface RunProcessOptions {
   command: string;
@@ -22,6 +25,8 @@ export interface RunProcessOptions {
   captureStdout?: boolean;
   /** Bytes of stderr kept for error messages. */
   stderrTailBytes?: number;
+  /** Memory and CPU-time caps; running into one rejects with a MediaLimitError. */
+  limits?: ProcessLimits;
 }
 
 export interface RunProcessResult {
@@ -44,9 +49,12 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
   const { command, args, timeoutMs, killGraceMs = 3000, signal, cwd } = options;
   const tailBytes = options.stderrTailBytes ?? 8192;
   const started = Date.now();
+  const limits = options.limits ?? {};
+  // Without prlimit (not Linux) the run goes ahead unlimited, as without setpriv: the probe-time limits still hold.
+  const limited = hasPrlimit() ? ['prlimit', ...prlimitArgs(limits), '--', command, ...args] : [command, ...args];
   const [file, argv] = hasPdeathsig()
-    ? ['setpriv', ['--pdeathsig', 'KILL', '--', command, ...args]]
-    : [command, args];
+    ? ['setpriv', ['--pdeathsig', 'KILL', '--', ...limited]]
+    : [limited[0]!, limited.slice(1)];
 
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -106,15 +114,19 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
       if (killTimer) clearTimeout(killTimer);
       signal?.removeEventListener('abort', onAbort);
       const durationMs = Date.now() - started;
+      const stoppedByUs = timedOut || abortReason !== undefined;
+      const overLimit = exitCode === 0 ? null : limitExceeded({ command, limits, exitCode, exitSignal, stderrTail, stoppedByUs, durationMs });
       if (timedOut) {
         reject(new TimeoutError(`${command} exceeded its ${Math.round(timeoutMs / 1000)} s time limit and was killed`));
       } else if (abortReason !== undefined) {
         reject(abortReason);
       } else if (exitCode === 0) {
         resolve({ stdout, stderrTail, durationMs });
-      } else if (exitCode === 127 && stderrTail.includes('setpriv: failed to execute')) {
-        // Under setpriv a missing binary is setpriv's exit 127, not a spawn ENOENT.
+      } else if (exitCode === 127 && /(setpriv|prlimit): failed to execute/.test(stderrTail)) {
+        // Under setpriv/prlimit a missing binary is the wrapper's exit 127, not a spawn ENOENT.
         reject(new FfmpegError(`${command} not found — install it (Debian: apt-get install -y ffmpeg)`, exitCode, null, stderrTail));
+      } else if (overLimit) {
+        reject(overLimit);
       } else {
         const lastLine = lastMeaningfulLine(stderrTail);
         reject(

@@ -18,6 +18,7 @@ import { FfmpegError, UnsupportedMediaError } from '../errors.js';
 import { allowedFormatLabels, describeDemuxer, formatWhitelist, rejectedDemuxerFromStderr } from './demuxers.js';
 import { runProcess } from './ffmpeg-process.js';
 import type { MediaInfo } from './media-info.js';
+import type { ProcessLimits } from './process-limits.js';
 import { PACKET_SCAN_ENTRIES, PACKET_SCAN_WRITER, PacketScan } from './packet-scan.js';
 import {
   DEFAULT_MEDIA_LIMITS,
@@ -35,6 +36,8 @@ export interface ProbeMediaOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   limits?: Partial<MediaLimits>;
+  /** Memory and CPU caps of each ffprobe process (process-limits.ts). */
+  processLimits?: ProcessLimits;
 }
 
 /** Arguments every ffprobe run on untrusted input starts with. */
@@ -61,6 +64,7 @@ export async function probeMedia(options: ProbeMediaOptions): Promise<MediaInfo>
       timeoutMs: remainingMs(),
       signal,
       captureStdout: true,
+      limits: options.processLimits,
     }),
   );
   const probe = parseFfprobeJson(header.stdout);
@@ -75,6 +79,7 @@ export async function probeMedia(options: ProbeMediaOptions): Promise<MediaInfo>
       timeoutMs: remainingMs(),
       signal,
       onStdoutLine: (line) => packets.addLine(line),
+      limits: options.processLimits,
     }),
   );
 

@@ -5,6 +5,7 @@
  * odd frames.
  */
 import { runProcess } from './ffmpeg-process.js';
+import type { ProcessLimits } from './process-limits.js';
 
 export interface InterlaceDetection {
   tff: number;
@@ -45,6 +46,7 @@ export async function detectInterlace(options: {
   durationSec: number;
   timeoutMs: number;
   signal?: AbortSignal;
+  processLimits?: ProcessLimits;
 }): Promise<InterlaceDetection> {
   // From a third in (past intros and black leaders), or the start of a short clip.
   const startSec = options.durationSec > 30 ? options.durationSec / 3 : 0;
@@ -59,6 +61,7 @@ export async function detectInterlace(options: {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     stderrTailBytes: 16_384,
+    limits: options.processLimits,
   });
   return parseIdet(result.stderrTail);
 }

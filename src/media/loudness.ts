@@ -6,6 +6,7 @@
  */
 import { PermanentError } from '../errors.js';
 import { runProcess } from './ffmpeg-process.js';
+import type { ProcessLimits } from './process-limits.js';
 
 export interface LoudnessTarget {
   /** Integrated loudness, LUFS (streaming services use about −14). */
@@ -62,6 +63,7 @@ export async function measureLoudness(options: {
   target: LoudnessTarget;
   timeoutMs: number;
   signal?: AbortSignal;
+  processLimits?: ProcessLimits;
 }): Promise<LoudnessMeasurement> {
   const result = await runProcess({
     command: options.ffmpegPath,
@@ -76,6 +78,7 @@ export async function measureLoudness(options: {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     stderrTailBytes: 16_384,
+    limits: options.processLimits,
   });
   try {
     return parseLoudnormJson(result.stderrTail);

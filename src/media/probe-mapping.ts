@@ -28,10 +28,11 @@ export interface MediaLimits {
   maxFps: number;
 }
 
+/** The defaults of config.ts (mediaMax*), for callers without a configuration. */
 export const DEFAULT_MEDIA_LIMITS: Readonly<MediaLimits> = {
   maxWidth: 8192,
   maxHeight: 8192,
-  maxPixels: 7680 * 4320,
+  maxPixels: 8192 * 4320,
   maxDurationSec: 12 * 60 * 60,
   maxFps: 240,
 };
@@ -170,17 +171,7 @@ export function checkProbeHeader(probe: FfprobeOutput, limits: MediaLimits, deco
       `the file has no audio or video stream${found.length ? ` (it holds: ${found.join(', ')})` : ''}`,
     );
   }
-  if (video && !isDecodableVideo(video)) {
-    const complaint = decoderComplaint(decoderLog);
-    throw new UnsupportedMediaError(
-      `the ${known(video.codec_name) ?? 'unknown-codec'} video stream cannot be decoded` +
-        (complaint ? ` (decoder: ${complaint})` : ' (no decoder for it, or its frames are invalid)'),
-    );
-  }
-  if (!video && !audio.some(isDecodableAudio)) {
-    const codecs = audio.map((a) => known(a.codec_name) ?? 'unknown').join(', ');
-    throw new UnsupportedMediaError(`the audio stream (${codecs}) cannot be decoded`);
-  }
+  // Declared dimensions first: a decompression bomb often fails to decode, and its size is the reason.
   if (video) {
     const width = video.width ?? 0;
     const height = video.height ?? 0;
@@ -195,6 +186,17 @@ export function checkProbeHeader(probe: FfprobeOutput, limits: MediaLimits, deco
         `video frame ${width}x${height} (${width * height} pixels) exceeds the limit of ${limits.maxPixels} pixels`,
       );
     }
+  }
+  if (video && !isDecodableVideo(video)) {
+    const complaint = decoderComplaint(decoderLog);
+    throw new UnsupportedMediaError(
+      `the ${known(video.codec_name) ?? 'unknown-codec'} video stream cannot be decoded` +
+        (complaint ? ` (decoder: ${complaint})` : ' (no decoder for it, or its frames are invalid)'),
+    );
+  }
+  if (!video && !audio.some(isDecodableAudio)) {
+    const codecs = audio.map((a) => known(a.codec_name) ?? 'unknown').join(', ');
+    throw new UnsupportedMediaError(`the audio stream (${codecs}) cannot be decoded`);
   }
 }
 

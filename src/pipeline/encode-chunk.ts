@@ -30,6 +30,7 @@ import type { VideoRepository } from '../videos/video-repository.js';
 import { chunkFirstSegment, chunkFrames, chunkStartSec } from './chunk-plan.js';
 import { type ChunkJobPayload, enqueueAssembleJob } from './chunked-jobs.js';
 import { parseMediaPlaylist } from './hls-playlist.js';
+import { ffmpegLimitsOf } from './input-limits.js';
 import { buildLadderCommand, renditionDirs } from './ladder-command.js';
 import type { PublishedSegment } from './ladder-publisher.js';
 import { SourceCache } from './local-source.js';
@@ -157,6 +158,7 @@ async function encodeVideoChunk(options: EncodeOptions & { idx: number }): Promi
     timeoutMs: config.ffmpegTimeoutMs,
     killGraceMs: config.ffmpegKillGraceMs,
     signal: options.signal,
+    limits: ffmpegLimitsOf(config),
   });
 
   const renditions: ChunkRenditionResult[] = [];
@@ -217,6 +219,7 @@ async function encodeAudioTracks(options: EncodeOptions): Promise<ChunkResult> {
     timeoutMs: config.ffmpegTimeoutMs,
     killGraceMs: config.ffmpegKillGraceMs,
     signal: options.signal,
+    limits: ffmpegLimitsOf(config),
   });
   const renditions: ChunkRenditionResult[] = [];
   for (const name of dirs) {

@@ -9,11 +9,12 @@
  * Both are recorded in the plan (ladder_json), so the video JSON and later stages can show them.
  */
 import type { Logger } from 'pino';
-import { FfmpegError, PermanentError } from '../errors.js';
+import { FfmpegError, MediaLimitError, PermanentError } from '../errors.js';
 import { detectInterlace } from '../media/interlace-detect.js';
 import type { LoudnessTarget } from '../media/loudness.js';
 import { measureLoudness } from '../media/loudness.js';
 import type { MediaInfo } from '../media/media-info.js';
+import type { ProcessLimits } from '../media/process-limits.js';
 import { DEINTERLACE_FILTER } from './ladder.js';
 import { demuxerOf } from './ladder-command.js';
 import type { AudioLoudness, AudioRendition, InterlaceDecision, LadderPlan } from './ladder-types.js';
@@ -27,6 +28,8 @@ export interface LadderAnalysisOptions {
   loudnessTarget: LoudnessTarget | null;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Memory and CPU caps of each ffmpeg run (process-limits.ts). */
+  processLimits?: ProcessLimits;
   log: Logger;
   /** 0–100 as the analyses finish. */
   onProgress?: (percent: number) => void;
@@ -56,6 +59,7 @@ export async function analyseForLadder(options: LadderAnalysisOptions): Promise<
           durationSec: media.durationSec,
           timeoutMs: options.timeoutMs,
           signal: options.signal,
+          processLimits: options.processLimits,
         });
         const { tff, bff, progressive, undetermined } = found;
         interlace = { method: 'idet', interlaced: found.interlaced, fieldOrder: found.fieldOrder, frames: { tff, bff, progressive, undetermined } };
@@ -81,6 +85,7 @@ export async function analyseForLadder(options: LadderAnalysisOptions): Promise<
             target,
             timeoutMs: options.timeoutMs,
             signal: options.signal,
+            processLimits: options.processLimits,
           });
           const loudness: AudioLoudness = {
             measuredLufs: finiteOrNull(measured.integratedLufs),
@@ -119,6 +124,8 @@ export async function analyseForLadder(options: LadderAnalysisOptions): Promise<
 
 /** ffmpeg ran and refused the content (or printed no measurement), as opposed to a time-out or abort. */
 function isContentFailure(err: unknown): boolean {
+  // A memory or CPU cap reached here would be reached again by the ladder: fail now.
+  if (err instanceof MediaLimitError) return false;
   if (err instanceof FfmpegError) return err.exitCode !== null || err.signal !== null;
   // measureLoudness: ffmpeg succeeded but printed no loudnorm block.
   return err instanceof PermanentError;

@@ -13,6 +13,7 @@ import type { MediaInfo } from '../media/media-info.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { VideoEventBus } from '../videos/video-events.js';
 import { publishedExtras, STORYBOARD_DIR, type VideoRepository } from '../videos/video-repository.js';
+import { ffmpegLimitsOf } from './input-limits.js';
 import type { LadderPublisher, RenditionSummary } from './ladder-publisher.js';
 import type { LadderPlan } from './ladder-types.js';
 import { makePoster, makeProgressiveFile, writeFragmentedFile } from './progressive.js';
@@ -88,6 +89,7 @@ export async function packageVideo(options: PackageVideoOptions): Promise<Subtit
     outPath: downloadPath,
     timeoutMs: config.ffmpegTimeoutMs,
     signal,
+    processLimits: ffmpegLimitsOf(config),
   });
   await store.putFile(`${keyPrefix}${extras.mp4}`, downloadPath);
   report('packaging', 60, null);
@@ -101,6 +103,7 @@ export async function packageVideo(options: PackageVideoOptions): Promise<Subtit
       outPath: posterPath,
       timeoutMs: 60_000,
       signal,
+      processLimits: ffmpegLimitsOf(config),
     });
     await store.putFile(`${keyPrefix}${extras.poster}`, posterPath);
     report('packaging', 70, null);
@@ -117,6 +120,7 @@ export async function packageVideo(options: PackageVideoOptions): Promise<Subtit
       outDir: storyboardDir,
       timeoutMs: config.ffmpegTimeoutMs,
       signal,
+      processLimits: ffmpegLimitsOf(config),
     });
     // Sprites before the indexes, so a published VTT never names a sprite not yet stored.
     for (const file of storyboard.files) {
@@ -212,6 +216,7 @@ async function publishSubtitleTracks(options: {
       workDir,
       timeoutMs: config.ffmpegTimeoutMs,
       signal: options.signal,
+      processLimits: ffmpegLimitsOf(config),
     });
     if (made.made.length > 0) {
       await options.publisher.publishSubtitles(

@@ -26,10 +26,12 @@ import type { VideoEventBus } from '../videos/video-events.js';
 import type { VideoRepository } from '../videos/video-repository.js';
 import { planChunks } from './chunk-plan.js';
 import { ensureChunkedJobs } from './chunked-jobs.js';
+import { ffmpegLimitsOf, ffprobeLimitsOf, mediaLimitsOf, outputLimitsOf } from './input-limits.js';
 import { planLadder } from './ladder.js';
 import { analyseForLadder } from './ladder-analysis.js';
 import { localSourceFile } from './local-source.js';
 import { LadderPublisher } from './ladder-publisher.js';
+import { assertOutputWithinLimits } from './output-estimate.js';
 import type { ExtraVideoCodec } from './ladder-types.js';
 import { completeVideo, failVideo, packageVideo, videoKeyPrefix } from './package-video.js';
 import { createProgressReporter, STAGE_SPAN } from './progress-reporter.js';
@@ -102,6 +104,8 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         // The probe scans every packet: allow a minute plus a second per 50 MB of source.
         timeoutMs: 60_000 + Math.round(video.source_bytes / 50_000),
         signal: ctx.signal,
+        limits: mediaLimitsOf(config),
+        processLimits: ffprobeLimitsOf(config),
       });
       // What the probe found is shown while the content is analysed.
       await videos.update(videoId, { media_json: JSON.stringify(media), duration_ms: Math.round(media.durationSec * 1000) });
@@ -110,6 +114,8 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         maxFps: config.maxFps,
         extraCodecs: extraCodecs ?? config.extraCodecs,
       });
+      // Amplification bombs stop here, before the analysis decodes the file end to end.
+      assertOutputWithinLimits({ plan: planned, durationSec: media.durationSec, sourceBytes: video.source_bytes, limits: outputLimitsOf(config) });
       report('analysing', 0, null);
       const plan = await analyseForLadder({
         ffmpegPath: config.ffmpegPath,
@@ -121,6 +127,7 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
           : null,
         timeoutMs: config.ffmpegTimeoutMs,
         signal: ctx.signal,
+        processLimits: ffmpegLimitsOf(config),
         log,
         onProgress: (percent) => report('analysing', percent, null),
       });
@@ -164,6 +171,7 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         publisher,
         timeoutMs: config.ffmpegTimeoutMs,
         killGraceMs: config.ffmpegKillGraceMs,
+        processLimits: ffmpegLimitsOf(config),
         signal: ctx.signal,
         onProgress: ({ percent, etaMs }) => report('transcoding', percent, etaMs),
         onPlayable: async () => {

@@ -6,6 +6,7 @@
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runProcess } from '../media/ffmpeg-process.js';
+import type { ProcessLimits } from '../media/process-limits.js';
 
 export interface FragmentedTrack {
   /** Directory holding the init and segment files. */
@@ -34,6 +35,7 @@ export interface ProgressiveOptions {
   outPath: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  processLimits?: ProcessLimits;
 }
 
 export async function makeProgressiveFile(options: ProgressiveOptions): Promise<void> {
@@ -51,6 +53,7 @@ export async function makeProgressiveFile(options: ProgressiveOptions): Promise<
     args: ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', ...inputs, ...maps, '-c', 'copy', '-movflags', '+faststart', options.outPath],
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    limits: options.processLimits,
   });
 }
 
@@ -62,6 +65,7 @@ export interface PosterOptions {
   outPath: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  processLimits?: ProcessLimits;
 }
 
 export async function makePoster(options: PosterOptions): Promise<void> {
@@ -69,12 +73,13 @@ export async function makePoster(options: PosterOptions): Promise<void> {
     command: options.ffmpegPath,
     args: [
       '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
-      '-protocol_whitelist', 'file', '-ss', options.atSec.toFixed(3), '-i', `file:${options.inputPath}`,
+      '-protocol_whitelist', 'file', '-f', 'mov', '-ss', options.atSec.toFixed(3), '-i', `file:${options.inputPath}`,
       // The most representative of the next 60 frames (ffmpeg's `thumbnail` filter, histogram-based),
       // so a fade or a black frame at that instant does not become the poster.
       '-vf', 'thumbnail=60', '-frames:v', '1', '-q:v', '3', '-update', '1', options.outPath,
     ],
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    limits: options.processLimits,
   });
 }

@@ -13,6 +13,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readJpegSize } from '../media/jpeg-size.js';
 import { runProcess } from '../media/ffmpeg-process.js';
+import type { ProcessLimits } from '../media/process-limits.js';
 import { vttTimestamp } from './webvtt.js';
 
 export { vttTimestamp };
@@ -133,6 +134,7 @@ export interface StoryboardOptions {
   outDir: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  processLimits?: ProcessLimits;
   /** Overrides of the interval rule and the 10×10 sheet, for tests and tuning. */
   intervalSec?: number;
   maxColumns?: number;
@@ -164,7 +166,7 @@ export async function makeStoryboard(options: StoryboardOptions): Promise<Storyb
     command: options.ffmpegPath,
     args: [
       '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
-      '-protocol_whitelist', 'file', '-i', `file:${options.inputPath}`,
+      '-protocol_whitelist', 'file', '-f', 'mov', '-i', `file:${options.inputPath}`,
       '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters.join(','),
       '-fps_mode', 'passthrough', '-q:v', '4', '-f', 'image2', '-start_number', '0',
       // Relative to cwd: the image2 pattern must not meet a '%' in the data dir's path.
@@ -173,6 +175,7 @@ export async function makeStoryboard(options: StoryboardOptions): Promise<Storyb
     cwd: options.outDir,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    limits: options.processLimits,
   });
 
   const expectedSheets = Math.ceil(count / (columns * rows));

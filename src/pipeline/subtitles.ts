@@ -19,6 +19,7 @@ import { FfmpegError } from '../errors.js';
 import { lastMeaningfulLine, runProcess } from '../media/ffmpeg-process.js';
 import type { MediaInfo, SubtitleStreamInfo } from '../media/media-info.js';
 import { readInitSegment, readSegmentPresentationTime } from '../media/mp4-boxes.js';
+import type { ProcessLimits } from '../media/process-limits.js';
 import { demuxerOf } from './ladder-command.js';
 import { languageName, languageTag, TrackLabels } from './track-language.js';
 import { retimeWebVtt } from './webvtt.js';
@@ -122,6 +123,7 @@ export interface MakeSubtitlesOptions {
   workDir: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  processLimits?: ProcessLimits;
 }
 
 export interface MadeSubtitle {
@@ -211,5 +213,6 @@ async function convert(
     cwd: outDir,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    limits: options.processLimits,
   });
 }

@@ -9,6 +9,7 @@ import { createProgressParser } from '../media/ffmpeg-progress.js';
 import { runProcess } from '../media/ffmpeg-process.js';
 import type { H264Encoder } from '../media/encoders.js';
 import type { MediaInfo } from '../media/media-info.js';
+import type { ProcessLimits } from '../media/process-limits.js';
 import { buildLadderCommand, renditionDirs } from './ladder-command.js';
 import type { LadderPublisher } from './ladder-publisher.js';
 import type { LadderPlan } from './ladder-types.js';
@@ -34,6 +35,8 @@ export interface TranscodeLadderOptions {
   publisher: LadderPublisher;
   timeoutMs: number;
   killGraceMs: number;
+  /** Memory and CPU caps of the ffmpeg run (process-limits.ts). */
+  processLimits?: ProcessLimits;
   signal?: AbortSignal;
   onProgress?: (progress: TranscodeProgress) => void;
   /** Called once, right after the master playlist is first published. */
@@ -101,6 +104,7 @@ export async function transcodeLadder(options: TranscodeLadderOptions): Promise<
       killGraceMs: options.killGraceMs,
       signal: options.signal,
       onStdoutLine,
+      limits: options.processLimits,
     });
     clearInterval(interval);
     await syncing;

@@ -6,6 +6,7 @@
 import { createProgressParser } from '../media/ffmpeg-progress.js';
 import { runProcess } from '../media/ffmpeg-process.js';
 import type { MediaInfo } from '../media/media-info.js';
+import type { ProcessLimits } from '../media/process-limits.js';
 import type { AudioFindings } from './audio-findings.js';
 import { type Comparison, readComparison, type RenditionScores } from './comparison-graph.js';
 import { buildQualityCommand } from './quality-command.js';
@@ -56,6 +57,7 @@ export interface AnalyzeQualityOptions {
   sampleIntervalSec?: number;
   timeoutMs: number;
   killGraceMs?: number;
+  processLimits?: ProcessLimits;
   signal?: AbortSignal;
   /** 0–1 of the whole analysis. */
   onProgress?: (fraction: number) => void;
@@ -90,6 +92,7 @@ export async function analyzeQuality(options: AnalyzeQualityOptions): Promise<Qu
       timeoutMs: options.timeoutMs,
       killGraceMs: options.killGraceMs,
       signal: options.signal,
+      limits: options.processLimits,
       onStdoutLine: createProgressParser((p) => {
         if (durationSec > 0) options.onProgress?.(Math.min(1, p.outTimeSec / durationSec));
       }),

@@ -229,6 +229,24 @@ export class BullMqQueue implements Queue {
     return giveUp ? 'failed' : 'retrying';
   }
 
+  async release(jobId: string, owner: string): Promise<boolean> {
+    this.assertOpen();
+    const found = await this.findJob(jobId, 'worker');
+    if (!found) return false;
+    try {
+      // Checks and removes our lock, then back to wait (or prioritized) with no delay.
+      await found.job.moveToWait(owner);
+    } catch (err) {
+      await this.rethrowUnlessLeaseLost(err, found.ref, owner);
+      return false;
+    }
+    // moveToWait keeps the start count (`ats`, attemptsStarted): give the interrupted attempt back.
+    // Done after the move, so it can never touch a job we no longer held; a worker that leased it in
+    // between reports one attempt more than it stores, and the stored count is the true one.
+    await this.commands.hincrby(this.queueFor(found.ref.type).toKey(found.ref.bullId), 'ats', -1);
+    return true;
+  }
+
   async get(jobId: string): Promise<JobInfo | null> {
     this.assertOpen();
     const found = await this.findJob(jobId, 'queue');
@@ -253,13 +271,23 @@ export class BullMqQueue implements Queue {
   }
 
   async counts(): Promise<Record<JobStatus, number>> {
-    this.assertOpen();
     const counts: Record<JobStatus, number> = { queued: 0, active: 0, completed: 0, failed: 0 };
+    for (const byStatus of Object.values(await this.countsByType())) {
+      for (const status of Object.keys(counts) as JobStatus[]) counts[status] += byStatus[status];
+    }
+    return counts;
+  }
+
+  async countsByType(): Promise<Record<string, Record<JobStatus, number>>> {
+    this.assertOpen();
+    const counts: Record<string, Record<JobStatus, number>> = {};
     for (const type of await this.commands.smembers(this.typesKey)) {
       const byState = await this.queueFor(type).getJobCounts(
         'waiting', 'paused', 'delayed', 'prioritized', 'waiting-children', 'active', 'completed', 'failed',
       );
-      for (const [state, count] of Object.entries(byState)) counts[toJobStatus(state)] += count;
+      const byStatus: Record<JobStatus, number> = { queued: 0, active: 0, completed: 0, failed: 0 };
+      for (const [state, count] of Object.entries(byState)) byStatus[toJobStatus(state)] += count;
+      counts[type] = byStatus;
     }
     return counts;
   }

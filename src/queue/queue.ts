@@ -61,8 +61,21 @@ export interface Queue {
   /** Marks done; false when the lease was lost. */
   complete(jobId: string, owner: string): Promise<boolean>;
   fail(jobId: string, owner: string, options: FailOptions): Promise<FailOutcome>;
+  /**
+   * Hands a running job back untried: queued again, runnable now, and the attempt it was leased for
+   * not counted (a graceful shutdown interrupted it; nothing failed). False when the lease was lost.
+   * Drivers without it: the worker fails the attempt with no delay instead.
+   */
+  release?(jobId: string, owner: string): Promise<boolean>;
   get(jobId: string): Promise<JobInfo | null>;
   counts(): Promise<Record<JobStatus, number>>;
+  /** The same counts per job type (every type ever enqueued, zeros included): queue depth metrics. */
+  countsByType(): Promise<Record<string, Record<JobStatus, number>>>;
+  /**
+   * Deletes completed and failed jobs that finished before `finishedBefore` (epoch ms); resolves with
+   * how many. Drivers that expire finished jobs themselves (BullMQ) leave it out.
+   */
+  pruneFinished?(options: { finishedBefore: number }): Promise<number>;
   /** Releases connections (drivers that hold any). */
   close?(): Promise<void>;
 }

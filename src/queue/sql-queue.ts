@@ -215,6 +215,34 @@ export class SqlQueue implements Queue {
     return giveUp ? 'failed' : 'retrying';
   }
 
+  async release(jobId: string, owner: string): Promise<boolean> {
+    const now = this.now();
+    const result = await this.db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'queued',
+        attempts: eb('attempts', '-', 1),
+        lease_owner: null,
+        lease_expires_at: null,
+        run_at: now,
+        updated_at: now,
+      }))
+      .where('id', '=', jobId)
+      .where('status', '=', 'active')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async pruneFinished(options: { finishedBefore: number }): Promise<number> {
+    const result = await this.db
+      .deleteFrom('jobs')
+      .where('status', 'in', ['completed', 'failed'])
+      .where('finished_at', '<', Math.floor(options.finishedBefore))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async get(jobId: string): Promise<JobInfo | null> {
     const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
     return row ? toJobInfo(row) : null;
@@ -229,6 +257,20 @@ export class SqlQueue implements Queue {
     const counts: Record<JobStatus, number> = { queued: 0, active: 0, completed: 0, failed: 0 };
     for (const row of rows) {
       if ((JOB_STATUSES as readonly string[]).includes(row.status)) counts[row.status] = Number(row.count);
+    }
+    return counts;
+  }
+
+  async countsByType(): Promise<Record<string, Record<JobStatus, number>>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select((eb) => ['type', 'status', eb.fn.countAll().as('count')])
+      .groupBy(['type', 'status'])
+      .execute();
+    const counts: Record<string, Record<JobStatus, number>> = {};
+    for (const row of rows) {
+      const byStatus = (counts[row.type] ??= { queued: 0, active: 0, completed: 0, failed: 0 });
+      if ((JOB_STATUSES as readonly string[]).includes(row.status)) byStatus[row.status] = Number(row.count);
     }
     return counts;
   }

@@ -8,17 +8,17 @@
  * ShutdownError when stop() runs out of grace.
  *
  * stop() and running jobs: leasing stops at once; running handlers get `graceMs` to finish; the rest
- * are aborted, and once a handler settles its job is failed back to `queued` with no delay, so a
- * restarted or other worker takes it immediately instead of waiting out the lease. That consumes the
- * attempt (the Queue interface has no "release" that would give it back), so a job interrupted on
- * its last attempt ends `failed` — the same as if the process had died. A handler that ignores its
+ * are aborted, and once a handler settles its job is handed back to the queue (Queue.release: queued,
+ * runnable now, the attempt not counted), so a restarted or other worker takes it at once instead of
+ * waiting out the lease, and a shutdown never uses up a job's attempts. A driver without release()
+ * fails the attempt with no delay instead (it counts). A handler that ignores its
  * signal for `settleMs` more is abandoned: its heartbeats have stopped, so its lease expires and the
  * job is leased again elsewhere.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../errors.js';
-import type { LeasedJob, Queue } from './queue.js';
+import type { FailOutcome, LeasedJob, Queue } from './queue.js';
 
 export interface JobContext {
   /** Aborted with a LeaseLostError or a ShutdownError; pass it to ffmpeg runs and fetches. */
@@ -28,6 +28,18 @@ export interface JobContext {
 }
 
 export type JobHandler = (job: LeasedJob, ctx: JobContext) => Promise<void>;
+
+/** How one attempt of a job ended, for observers such as the metrics (src/observability/metrics.ts). */
+export interface JobAttemptReport {
+  type: string;
+  attempt: number;
+  /** From the handler's start to its end. */
+  durationMs: number;
+  /** `interrupted`: stopped by a worker shutdown and handed back to the queue. */
+  outcome: 'completed' | 'interrupted' | FailOutcome;
+  /** Why it did not complete: the handler's error, or the LeaseLostError / ShutdownError that aborted it. */
+  error?: unknown;
+}
 
 /** The subset of pino the worker uses. */
 export interface WorkerLogger {
@@ -53,6 +65,8 @@ export interface WorkerOptions {
   /** Prefix of every lease owner (default `<hostname>:<pid>:<random>`). */
   workerId?: string;
   logger?: WorkerLogger;
+  /** Told of every attempt once its outcome is recorded; must not throw. */
+  onAttemptEnded?: (report: JobAttemptReport) => void;
 }
 
 export interface StopOptions {
@@ -100,6 +114,7 @@ export class Worker {
   private readonly pollIntervalMs: number;
   private readonly workerId: string;
   private readonly logger: WorkerLogger;
+  private readonly onAttemptEnded: ((report: JobAttemptReport) => void) | undefined;
 
   private readonly running = new Set<RunningJob>();
   private loopDone: Promise<void> | null = null;
@@ -119,6 +134,7 @@ export class Worker {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.logger = options.logger ?? silentLogger;
+    this.onAttemptEnded = options.onAttemptEnded;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 0) {
       throw new RangeError(`concurrency must be a non-negative integer, got ${this.concurrency}`);
     }
@@ -271,6 +287,7 @@ export class Worker {
     };
 
     this.logger.debug(log, 'job started');
+    const startedAt = performance.now();
     let failure: { err: unknown } | null = null;
     try {
       await handler(job, ctx);
@@ -282,22 +299,34 @@ export class Worker {
       // A beat landing after complete() would look like a lost lease; let it finish first.
       await heartbeatInFlight;
     }
+    const durationMs = performance.now() - startedAt;
+    const report = (outcome: JobAttemptReport['outcome'], error?: unknown) =>
+      this.onAttemptEnded?.({ type: job.type, attempt: job.attempt, durationMs, outcome, error });
 
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
     if (!failure) {
-      if (await queue.complete(job.id, job.owner)) this.logger.info(log, 'job completed');
-      else this.logger.warn(log, 'job finished after its lease was lost; its result may be redone');
+      if (await queue.complete(job.id, job.owner)) {
+        this.logger.info({ ...log, durationMs: Math.round(durationMs) }, 'job completed');
+        report('completed');
+      } else {
+        this.logger.warn(log, 'job finished after its lease was lost; its result may be redone');
+        report('lease-lost', new LeaseLostError(job.id));
+      }
       return;
     }
     const { err } = failure;
     if (reason instanceof LeaseLostError) {
       // The job belongs to its new owner; recording anything would be wrong (and refused).
       this.logger.warn({ ...log, err }, 'job aborted: lease lost');
+      report('lease-lost', reason);
       return;
     }
     if (reason instanceof ShutdownError) {
-      const outcome = await queue.fail(job.id, job.owner, { error: reason.message, permanent: false, retryInMs: 0 });
+      const outcome = queue.release
+        ? (await queue.release(job.id, job.owner)) ? 'released' : 'lease-lost'
+        : await queue.fail(job.id, job.owner, { error: reason.message, permanent: false, retryInMs: 0 });
       this.logger.warn({ ...log, outcome }, 'job interrupted by shutdown; handed back to the queue');
+      report('interrupted', reason);
       return;
     }
     const permanent = err instanceof PermanentError;
@@ -308,6 +337,7 @@ export class Worker {
     else if (outcome === 'failed' && permanent) this.logger.warn({ ...log, reason: errorMessage(err) }, 'job failed: permanent error');
     else if (outcome === 'failed') this.logger.error({ ...log, err }, 'job failed for good');
     else this.logger.warn({ ...log, err }, 'job failed after its lease was lost');
+    report(outcome, err);
   }
 }
 

@@ -5,11 +5,14 @@
  * Writes are atomic the POSIX way: the bytes go to a unique file in `<root>/.tmp/` (the same file
  * system, so rename cannot degrade into a copy), are fsynced, and the file is renamed into place.
  * A reader therefore sees no object or the whole object. `.tmp` can never clash with a key, because
- * keys start with a letter or digit, and list() skips it.
+ * keys start with a letter or digit, and list() skips it. A temp file is named after its writer
+ * (`<host>~<pid>~<uuid>`), so one that a killed process left behind can be told from one a live
+ * process on a shared volume is still writing (removeStaleTempFiles, at start-up).
  */
 import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +31,8 @@ export interface LocalBlobStoreOptions {
 }
 
 const TMP_DIR = '.tmp';
+/** Temp files of writers on other hosts (or unnamed) are removed only once this old. */
+const FOREIGN_TEMP_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** A concurrent delete may prune the parent directory between mkdir and rename; try again. */
 const RENAME_ATTEMPTS = 5;
 
@@ -38,6 +43,28 @@ export class LocalBlobStore implements BlobStore {
   constructor(options: LocalBlobStoreOptions) {
     this.root = path.resolve(options.root);
     this.tmpDir = path.join(this.root, TMP_DIR);
+  }
+
+  /**
+   * Removes temp files whose writer is gone: this host's dead processes (a kill -9 mid-write), and
+   * anything older than a day. Returns how many were removed.
+   */
+  async removeStaleTempFiles(): Promise<number> {
+    const host = hostname();
+    let removed = 0;
+    for (const entry of await readDir(this.tmpDir)) {
+      const file = path.join(this.tmpDir, entry.name);
+      const [writerHost, pid] = entry.name.split('~');
+      const stale =
+        writerHost === host && pid !== undefined
+          ? Number(pid) === process.pid || !isProcessAlive(Number(pid))
+          : Date.now() - ((await fs.stat(file).catch(() => null))?.mtimeMs ?? Date.now()) > FOREIGN_TEMP_MAX_AGE_MS;
+      if (stale) {
+        await fs.rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   localPath(key: string): string {
@@ -173,7 +200,7 @@ export class LocalBlobStore implements BlobStore {
   /** Writes through `write(tmpPath)`, fsyncs, renames onto `target`; never leaves a partial object. */
   private async writeAtomically(target: string, write: (tmpPath: string) => Promise<void>): Promise<void> {
     await fs.mkdir(this.tmpDir, { recursive: true });
-    const tmp = path.join(this.tmpDir, randomUUID());
+    const tmp = path.join(this.tmpDir, `${hostname()}~${process.pid}~${randomUUID()}`);
     try {
       await write(tmp);
       await fsyncFile(tmp);
@@ -247,6 +274,17 @@ async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but another user's.
+    return isErrno(err, 'EPERM');
   }
 }
 

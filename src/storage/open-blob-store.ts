@@ -27,7 +27,13 @@ export type BlobStoreConfig = Pick<
 export async function openBlobStore(options: { config: BlobStoreConfig; logger?: S3UploaderLogger }): Promise<BlobStore> {
   const { config } = options;
   const location = parseStorageUrl(config.storageUrl);
-  if (location.kind === 'file') return new LocalBlobStore({ root: location.root ?? path.join(config.dataDir, 'blobs') });
+  if (location.kind === 'file') {
+    const store = new LocalBlobStore({ root: location.root ?? path.join(config.dataDir, 'blobs') });
+    // A write cut by a crash (kill -9 mid-upload) leaves its temp file: nothing will rename it now.
+    const removed = await store.removeStaleTempFiles().catch(() => 0);
+    if (removed > 0) options.logger?.warn({ removed }, 'storage: removed temp files of writes a crash interrupted');
+    return store;
+  }
 
   // Loaded only for S3 storage: the AWS SDK takes ≈ 0.4 s to load, which embedded mode never needs.
   const [{ HeadBucketCommand, S3Client }, { S3BlobStore }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3-blob-store.js')]);

@@ -21,13 +21,20 @@ import type { FileStore } from '@tus/file-store';
 import { Upload } from '@tus/server';
 import type { Logger } from 'pino';
 import type { AppContext } from '../app.js';
+import { VIDEO_VISIBILITIES, type VideoVisibility } from '../db/schema.js';
 import { acceptVideo, parseExtraCodecs, titleFromFileName } from './video-intake.js';
 
 /** Upload-Metadata key recording the video an upload became; reserved, never taken from clients. */
 export const VIDEO_ID_METADATA_KEY = 'streamforgeVideoId';
+/** Upload-Metadata key recording who created the upload; reserved, set by the server. */
+export const OWNER_ID_METADATA_KEY = 'streamforgeOwnerId';
+
+function isVisibility(value: string | null | undefined): value is VideoVisibility {
+  return (VIDEO_VISIBILITIES as readonly string[]).includes(value ?? '');
+}
 
 export interface UploadAcceptanceOptions {
-  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker' | 'store' | 'logger'>;
+  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker' | 'store' | 'logger' | 'metrics'>;
   datastore: FileStore;
   logger: Logger;
 }
@@ -101,6 +108,9 @@ export class UploadAcceptance {
           sourceBytes: upload.size,
           sourceName: fileName,
           title: upload.metadata?.title ?? titleFromFileName(fileName),
+          // Set by the server at creation (uploads.ts), never by the client.
+          ownerId: upload.metadata?.[OWNER_ID_METADATA_KEY] ?? null,
+          ...(isVisibility(upload.metadata?.visibility) && { visibility: upload.metadata.visibility }),
           ...(requested && 'codecs' in requested && { extraCodecs: requested.codecs }),
         });
       } catch (err) {

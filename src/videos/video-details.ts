@@ -1,8 +1,9 @@
 /**
  * What an owner may edit on a video (PATCH /api/videos/:id): title, description and tags, as
- * display text. Validated here, once, so the repository stores only clean values.
+ * display text, and its visibility. Validated here, once, so the repository stores only clean values.
  */
 import { z } from 'zod';
+import { VIDEO_VISIBILITIES } from '../db/schema.js';
 import { titleSchema } from './video-intake.js';
 
 export const MAX_DESCRIPTION_CHARS = 5000;
@@ -45,8 +46,9 @@ export const videoDetailsSchema = z
       .refine((text) => !CONTROL_CHARACTERS_BUT_LINE_BREAKS.test(text), 'no control characters but tabs and line breaks')
       .optional(),
     tags: tagsSchema.optional(),
+    visibility: z.enum(VIDEO_VISIBILITIES, { error: `one of ${VIDEO_VISIBILITIES.join(', ')}` }).optional(),
   })
-  .refine((details) => Object.keys(details).length > 0, 'send at least one of title, description, tags');
+  .refine((details) => Object.keys(details).length > 0, 'send at least one of title, description, tags, visibility');
 
 export type VideoDetailsInput = z.output<typeof videoDetailsSchema>;
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app.js';
 import { EXTRA_VIDEO_CODECS, type ExtraVideoCodec } from '../pipeline/ladder-types.js';
 import { PROCESS_VIDEO_JOB, type ProcessVideoPayload } from '../pipeline/process-video.js';
-import type { VideoRow } from '../db/schema.js';
+import type { VideoRow, VideoVisibility } from '../db/schema.js';
 import type { EnqueueOptions } from '../queue/queue.js';
 
 export interface AcceptVideoOptions {
@@ -18,10 +18,14 @@ export interface AcceptVideoOptions {
   title: string;
   /** Extra codec ladders asked for with the upload; absent: the configured default. */
   extraCodecs?: ExtraVideoCodec[];
+  /** The uploader (null: nobody, e.g. a CLI ingest before any account exists). */
+  ownerId: string | null;
+  /** Default public. */
+  visibility?: VideoVisibility;
 }
 
 export async function acceptVideo(
-  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker' | 'logger'>,
+  ctx: Pick<AppContext, 'videos' | 'queue' | 'worker' | 'logger' | 'metrics'>,
   options: AcceptVideoOptions,
 ): Promise<VideoRow> {
   const now = Date.now();
@@ -31,7 +35,7 @@ export async function acceptVideo(
     status: 'processing',
     error: null,
     source_key: options.sourceKey,
-    source_name: options.sourceName?.slice(0, 255) ?? null,
+    source_name: options.sourceName == null ? null : displayFileName(options.sourceName),
     source_bytes: options.sourceBytes,
     media_json: null,
     ladder_json: null,
@@ -43,7 +47,10 @@ export async function acceptVideo(
     updated_at: now,
     ready_at: null,
     extra_codecs_json: options.extraCodecs ? JSON.stringify(options.extraCodecs) : null,
+    owner_id: options.ownerId,
+    visibility: options.visibility ?? 'public',
   });
+  ctx.metrics.videosUploaded.inc();
   // The record and the original are what must not be lost; the job can be derived from them. If we
   // die between these two writes, or the queue is unreachable (Redis down), the reconciler enqueues
   // the job from the record later (same dedupe key, so never twice), and the upload still succeeds.
@@ -81,14 +88,30 @@ export const titleSchema = z
   .max(200)
   .refine((title) => !/[\u0000-\u001f\u007f-\u009f]/.test(title), 'a title may not contain control characters');
 
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional embedding, override and isolate marks: a
+ * file name `evil\u202Egpj.mp4` displays as `evilmp4.jpg`. PostgreSQL refuses NUL in text.
+ */
+const UNDISPLAYABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Cuts at a code point boundary, so no half of a surrogate pair is left behind. */
+function firstCodePoints(text: string, max: number): string {
+  return Array.from(text).slice(0, max).join('');
+}
+
+/** An uploaded file's name as stored and shown (details JSON): display text only, never a path. */
+export function displayFileName(name: string): string {
+  return firstCodePoints(name.replace(UNDISPLAYABLE, ''), 255);
+}
+
 /** Display title from an uploaded file name: text only, never used as a path. */
 export function titleFromFileName(name: string | null | undefined): string {
   const base = (name ?? '')
+    .replace(UNDISPLAYABLE, '')
     .replace(/^.*[\\/]/, '')
     .replace(/\.[A-Za-z0-9]{1,5}$/, '')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim();
-  return base.slice(0, 200) || 'Untitled video';
+  return firstCodePoints(base, 200) || 'Untitled video';
 }
 
 /**

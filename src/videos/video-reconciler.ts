@@ -8,8 +8,18 @@
  * are queued, so a completed process job plus a chunk plan is normal. Their live work is the
  * chunk jobs and then the assembly: missing ones are enqueued again (dedupe keys), and the video
  * fails when one of them failed for good.
+ *
+ * A video failed here lost its worker mid-attempt (kill -9, OOM): what that attempt published and
+ * its scratch directory are removed too, as processVideo does when it fails a video itself. Each
+ * sweep also removes the scratch of videos no longer processing (`<scratchDir>/<videoId>`), which
+ * a killed attempt leaves behind when no later attempt runs to clear it.
  */
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
+import { ID_PATTERN } from '../ids.js';
+import { videoKeyPrefix } from '../pipeline/package-video.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { ensureChunkedJobs } from '../pipeline/chunked-jobs.js';
 import { processVideoJob, requestedExtraCodecs } from './video-intake.js';
 import type { Queue } from '../queue/queue.js';
@@ -24,8 +34,14 @@ export interface VideoReconcilerOptions {
   logger: Logger;
   /** Chunk records; without them a completed process job always means a lost video. */
   chunks?: ChunkRepository;
+  /** Where a failed video's published outputs are deleted from; absent: they are kept. */
+  store?: BlobStore;
+  /** This process's per-video scratch root (`<dataDir>/work`) when it runs ladder jobs. */
+  scratchDir?: string;
   intervalMs?: number;
 }
+
+const VIDEO_ID = new RegExp(ID_PATTERN);
 
 export class VideoReconciler {
   private timer: NodeJS.Timeout | null = null;
@@ -71,15 +87,30 @@ export class VideoReconciler {
           await this.fail(video.id, jobId, job.lastError ?? 'processing ended without a result');
         }
       }
+      await this.removeStaleScratch();
     } catch (err) {
       logger.error({ err }, 'reconcile sweep failed');
     }
   }
 
   private async fail(videoId: string, jobId: string, reason: string): Promise<void> {
-    if (await this.options.videos.markFailed(videoId, reason)) {
-      this.options.logger.warn({ videoId, jobId, reason }, 'job ended but video was still processing: failed it');
-      this.options.events.publish({ videoId, type: 'failed', stage: 'failed', percent: 100, etaMs: null, error: reason, at: Date.now() });
+    const { videos, events, store, scratchDir, logger } = this.options;
+    if (await videos.markFailed(videoId, reason)) {
+      logger.warn({ videoId, jobId, reason }, 'job ended but video was still processing: failed it');
+      events.publish({ videoId, type: 'failed', stage: 'failed', percent: 100, etaMs: null, error: reason, at: Date.now() });
+      await store?.deletePrefix(videoKeyPrefix(videoId)).catch((err: unknown) => logger.warn({ err, videoId }, 'could not delete a failed video’s outputs'));
+      if (scratchDir) await rm(path.join(scratchDir, videoId), { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
+  /** Scratch directories of videos that are not processing (ready, failed or deleted) are garbage. */
+  private async removeStaleScratch(): Promise<void> {
+    const { scratchDir, videos } = this.options;
+    if (!scratchDir) return;
+    const entries = await readdir(scratchDir).catch(() => [] as string[]);
+    for (const name of entries.filter((entry) => VIDEO_ID.test(entry))) {
+      if ((await videos.get(name))?.status === 'processing') continue;
+      await rm(path.join(scratchDir, name), { recursive: true, force: true });
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
 import type { DialectName } from '../db/database.js';
-import type { Database, NewVideoRow, VideoRow, VideoStatus, VideoUpdate } from '../db/schema.js';
+import type { Database, NewVideoRow, VideoRow, VideoStatus, VideoUpdate, VideoVisibility } from '../db/schema.js';
 import type { MediaInfo } from '../media/media-info.js';
 import type { AudioRendition, InterlaceDecision, LadderPlan } from '../pipeline/ladder-types.js';
 import { languageTag } from '../pipeline/track-language.js';
@@ -27,6 +27,13 @@ export interface VideoSearch {
   q?: string;
   /** newest (default) | oldest | title (A→Z) | duration (shortest first, unknown last). */
   sort?: VideoSort;
+  /**
+   * Whose listing this is: anonymous (null) sees public videos; a user also their own, whatever
+   * their visibility; `'all'` (admins) everything. Unlisted videos are never listed for others.
+   */
+  visibleTo?: { userId: string | null } | 'all';
+  /** Only this owner's videos. */
+  ownerId?: string;
   limit: number;
   offset: number;
 }
@@ -36,36 +43,83 @@ export interface VideoDetails {
   title?: string;
   description?: string;
   tags?: string[];
+  visibility?: VideoVisibility;
 }
+
+/** A video arrived, left `processing`, or was deleted. */
+export interface VideoTransition {
+  type: 'uploaded' | 'ready' | 'failed' | 'deleted';
+  /** The row as the change left it (for `deleted`, as it was). */
+  video: VideoRow;
+}
+
+/**
+ * Runs inside the transaction that made the change, so what it records exists exactly when the change
+ * does (webhook events: src/webhooks/webhook-events.ts). It must use `trx` only: on SQLite another
+ * query would wait for this transaction's connection forever. What it returns runs after the commit
+ * (and must not throw).
+ */
+export type VideoTransitionObserver = (trx: Kysely<Database>, transition: VideoTransition) => Promise<(() => Promise<void>) | void>;
 
 export interface VideoRepositoryOptions {
   db: Kysely<Database>;
   /** Search reads JSON tags with each dialect's own function. */
   dialect: DialectName;
+  onTransition?: VideoTransitionObserver;
 }
 
 export class VideoRepository {
   private readonly db: Kysely<Database>;
   private readonly dialect: DialectName;
+  private readonly onTransition: VideoTransitionObserver | undefined;
 
   constructor(options: VideoRepositoryOptions) {
     this.db = options.db;
     this.dialect = options.dialect;
+    this.onTransition = options.onTransition;
+  }
+
+  /** Makes a change that returns the row it changed (or nothing) and tells the observer, in one transaction. */
+  private async transition(type: VideoTransition['type'], change: (db: Kysely<Database>) => Promise<VideoRow | undefined>): Promise<boolean> {
+    const observer = this.onTransition;
+    if (!observer) return (await change(this.db)) !== undefined;
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      const video = await change(trx);
+      return video ? { after: await observer(trx, { type, video }) } : null;
+    });
+    await outcome?.after?.();
+    return outcome !== null;
   }
 
   async create(row: NewVideoRow): Promise<void> {
-    await this.db.insertInto('videos').values(row).execute();
+    await this.transition('uploaded', (db) => db.insertInto('videos').values(row).returningAll().executeTakeFirst());
   }
 
   async get(id: string): Promise<VideoRow | null> {
     return (await this.db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
   }
 
+  /** What access control needs of a video (src/auth/stream-access.ts): a narrow read on the hot path's misses. */
+  async accessInfo(id: string): Promise<{ visibility: VideoVisibility; owner_id: string | null } | null> {
+    return (await this.db.selectFrom('videos').select(['visibility', 'owner_id']).where('id', '=', id).executeTakeFirst()) ?? null;
+  }
+
   /** One page of the videos matching the filters, and how many match in all. */
   async search(options: VideoSearch): Promise<{ rows: VideoRow[]; total: number }> {
     let matching = this.db.selectFrom('videos');
     if (options.status) matching = matching.where('status', '=', options.status);
+    const visibleTo = options.visibleTo ?? { userId: null };
+    if (visibleTo !== 'all') {
+      const { userId } = visibleTo;
+      matching = matching.where((eb) =>
+        userId === null ? eb('visibility', '=', 'public') : eb.or([eb('visibility', '=', 'public'), eb('owner_id', '=', userId)]),
+      );
+    }
+    if (options.ownerId) matching = matching.where('owner_id', '=', options.ownerId);
     const q = options.q?.trim();
+    // No stored title, description or tag holds a NUL (their schemas refuse control characters),
+    // and PostgreSQL fails on one in a parameter (GET /api/videos?q=%00 was a 500 there).
+    if (q?.includes('\u0000')) return { rows: [], total: 0 };
     if (q) matching = matching.where(this.textMatches(q));
 
     let page = matching.selectAll();
@@ -99,6 +153,7 @@ export class VideoRepository {
         ...(details.title !== undefined && { title: details.title }),
         ...(details.description !== undefined && { description: details.description }),
         ...(details.tags !== undefined && { tags_json: JSON.stringify(details.tags) }),
+        ...(details.visibility !== undefined && { visibility: details.visibility }),
         updated_at: Date.now(),
       })
       .where('id', '=', id)
@@ -133,28 +188,32 @@ export class VideoRepository {
    */
   async markReady(id: string, changes: { output_prefix: string; progress_json: string; subtitles_json?: string }): Promise<boolean> {
     const now = Date.now();
-    const result = await this.db
-      .updateTable('videos')
-      .set({ ...changes, status: 'ready', error: null, ready_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'processing')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.transition('ready', (db) =>
+      db
+        .updateTable('videos')
+        .set({ ...changes, status: 'ready', error: null, ready_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'processing')
+        .returningAll()
+        .executeTakeFirst(),
+    );
   }
 
   async markFailed(id: string, reason: string): Promise<boolean> {
     const now = Date.now();
-    const result = await this.db
-      .updateTable('videos')
-      .set({ status: 'failed', error: reason.slice(0, 2000), updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'processing')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.transition('failed', (db) =>
+      db
+        .updateTable('videos')
+        .set({ status: 'failed', error: reason.slice(0, 2000), updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'processing')
+        .returningAll()
+        .executeTakeFirst(),
+    );
   }
 
   async delete(id: string): Promise<void> {
-    await this.db.deleteFrom('videos').where('id', '=', id).execute();
+    await this.transition('deleted', (db) => db.deleteFrom('videos').where('id', '=', id).returningAll().executeTakeFirst());
   }
 
   /** Videos still processing, oldest first (for reconciliation with the queue). */
@@ -199,6 +258,9 @@ export interface VideoJson {
   title: string;
   description: string;
   tags: string[];
+  visibility: VideoVisibility;
+  /** The uploader's user id; null for videos from before accounts. */
+  ownerId: string | null;
   status: VideoRow['status'];
   error: string | null;
   progress: VideoProgress | null;
@@ -257,6 +319,8 @@ export function toVideoJson(row: VideoRow): VideoJson {
     title: row.title,
     description: row.description,
     tags: JSON.parse(row.tags_json) as string[],
+    visibility: row.visibility,
+    ownerId: row.owner_id,
     status: row.status,
     error: row.error,
     progress: row.progress_json ? (JSON.parse(row.progress_json) as VideoProgress) : null,

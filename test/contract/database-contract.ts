@@ -37,6 +37,8 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
     progress_json: null,
     subtitles_json: null,
     extra_codecs_json: null,
+    owner_id: null,
+    visibility: 'public',
     time_to_playable_ms: null,
     created_at: EPOCH_MS,
     updated_at: EPOCH_MS,
@@ -46,7 +48,7 @@ function video(overrides: Partial<NewVideoRow> = {}): NewVideoRow {
 }
 
 /** Every migration, in order: pinned so that renaming or dropping one is a deliberate change. */
-const MIGRATIONS = ['0001-initial', '0002-video-details', '0003-subtitles', '0004-video-stages', '0005-video-chunks', '0006-requested-codecs'];
+const MIGRATIONS = ['0001-initial', '0002-video-details', '0003-subtitles', '0004-video-stages', '0005-video-chunks', '0006-requested-codecs', '0007-accounts', '0008-webhooks'];
 
 export function databaseContract(name: string, factory: () => Promise<DatabaseHarness>): void {
   describe(`${name} — database contract`, () => {
@@ -71,11 +73,12 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
 
       it('give videos stored before 0002 an empty description and no tags, before 0003 no subtitles record, before 0006 the default codecs', async () => {
         await migrateOnly(handle.db, { '0001-initial': initial });
-        const { description: _d, tags_json: _t, subtitles_json: _s, extra_codecs_json: _c, ...before0002 } = video();
+        const { description: _d, tags_json: _t, subtitles_json: _s, extra_codecs_json: _c, owner_id: _o, visibility: _v, ...before0002 } = video();
         await handle.db.insertInto('videos').values(before0002).execute();
         expect(await migrateToLatest(handle.db)).toEqual(MIGRATIONS.slice(1));
         const read = await handle.db.selectFrom('videos').selectAll().where('id', '=', 'v1').executeTakeFirstOrThrow();
-        expect(read).toEqual({ ...before0002, description: '', tags_json: '[]', subtitles_json: null, extra_codecs_json: null });
+        // … and before 0007 no owner (admins manage them) and public, as they were served.
+        expect(read).toEqual({ ...before0002, description: '', tags_json: '[]', subtitles_json: null, extra_codecs_json: null, owner_id: null, visibility: 'public' });
       });
 
       it('create empty videos and jobs tables', async () => {
@@ -97,6 +100,18 @@ export function databaseContract(name: string, factory: () => Promise<DatabaseHa
         expect(read).toEqual(row);
         expect(typeof read.created_at).toBe('number');
         expect(typeof read.source_bytes).toBe('number');
+      });
+
+      it('keeps usernames unique, and a user\'s sessions and API keys go with the user', async () => {
+        const user = { id: 'u1', username: 'alice', password_hash: 'scrypt$x', role: 'creator' as const, created_at: EPOCH_MS, updated_at: EPOCH_MS };
+        await handle.db.insertInto('users').values(user).execute();
+        await expect(handle.db.insertInto('users').values({ ...user, id: 'u2' }).execute()).rejects.toThrow();
+        await handle.db.insertInto('sessions').values({ id_hash: 'h1', user_id: 'u1', created_at: EPOCH_MS, expires_at: EPOCH_MS + 1 }).execute();
+        await handle.db.insertInto('api_keys').values({ id: 'k1', user_id: 'u1', name: 'ci', key_hash: 'kh', created_at: EPOCH_MS, last_used_at: null, revoked_at: null }).execute();
+        expect(await handle.db.selectFrom('users').selectAll().executeTakeFirstOrThrow()).toEqual(user);
+        await handle.db.deleteFrom('users').where('id', '=', 'u1').execute();
+        expect(await handle.db.selectFrom('sessions').selectAll().execute()).toEqual([]);
+        expect(await handle.db.selectFrom('api_keys').selectAll().execute()).toEqual([]);
       });
 
       it('defaults the description and tags of a row inserted without them', async () => {

@@ -392,6 +392,27 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       });
     });
 
+    describe('pruneFinished (drivers that keep finished jobs; the janitor calls it)', () => {
+      it('deletes completed and failed jobs finished before the cut, and nothing else', async (context) => {
+        if (!queue.pruneFinished) return context.skip();
+        const done = await queue.enqueue({ type: 't', payload: null });
+        const doneJob = (await lease())!;
+        await queue.complete(doneJob.id, doneJob.owner);
+        const failed = await queue.enqueue({ type: 't', payload: null });
+        const failedJob = (await lease())!;
+        await queue.fail(failedJob.id, failedJob.owner, { error: 'bad', permanent: true, retryInMs: 0 });
+        const waiting = await queue.enqueue({ type: 't', payload: null });
+        const running = await queue.enqueue({ type: 'r', payload: null });
+        await lease('w1', ['r']);
+        expect(await queue.pruneFinished({ finishedBefore: time.now() - 60_000 })).toBe(0);
+        expect(await queue.pruneFinished({ finishedBefore: time.now() + 1 })).toBe(2);
+        expect(await queue.get(done)).toBeNull();
+        expect(await queue.get(failed)).toBeNull();
+        expect(await queue.get(waiting)).toMatchObject({ status: 'queued' });
+        expect(await queue.get(running)).toMatchObject({ status: 'active' });
+      });
+    });
+
     describe('fail', () => {
       it('fails for good at once when permanent, whatever attempts remain', async () => {
         const id = await queue.enqueue({ type: 't', payload: null, maxAttempts: 5 });
@@ -448,6 +469,28 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
       });
     });
 
+    describe('release', () => {
+      it('hands a running job back untried: queued, runnable now, its attempt not counted', async () => {
+        const id = await queue.enqueue({ type: 't', payload: null, maxAttempts: 1 });
+        const job = (await lease())!;
+        expect(await queue.release!(job.id, job.owner)).toBe(true);
+        expect(await queue.get(id)).toMatchObject({ status: 'queued', attempts: 0, finishedAt: null });
+        expect(await queue.complete(job.id, job.owner)).toBe(false);
+        // Its only attempt is still there to take.
+        expect(await leaseOnceDue('w2')).toMatchObject({ id, attempt: 1 });
+      });
+
+      it('is refused for a wrong owner, a finished job and an unknown job', async () => {
+        const id = await queue.enqueue({ type: 't', payload: null });
+        const job = (await lease())!;
+        expect(await queue.release!(job.id, `${job.owner}-not`)).toBe(false);
+        expect(await queue.complete(job.id, job.owner)).toBe(true);
+        expect(await queue.release!(job.id, job.owner)).toBe(false);
+        expect(await queue.get(id)).toMatchObject({ status: 'completed', attempts: 1 });
+        expect(await queue.release!(`${job.id}x`, job.owner)).toBe(false);
+      });
+    });
+
     describe('counts', () => {
       it('reports all four statuses, zeros included', async () => {
         expect(await queue.counts()).toEqual({ queued: 0, active: 0, completed: 0, failed: 0 });
@@ -458,6 +501,18 @@ export function queueContract(name: string, factory: () => Promise<QueueHarness>
         await queue.fail(broken.id, broken.owner, { error: 'bad', permanent: true, retryInMs: 0 });
         await lease();
         expect(await queue.counts()).toEqual({ queued: 2, active: 1, completed: 1, failed: 1 });
+      });
+
+      it('reports them per job type', async () => {
+        expect(await queue.countsByType()).toEqual({});
+        for (let i = 0; i < 3; i++) await queue.enqueue({ type: 'a', payload: { i } });
+        await queue.enqueue({ type: 'b', payload: null });
+        const job = (await lease('w1', ['b']))!;
+        await queue.complete(job.id, job.owner);
+        expect(await queue.countsByType()).toEqual({
+          a: { queued: 3, active: 0, completed: 0, failed: 0 },
+          b: { queued: 0, active: 0, completed: 1, failed: 0 },
+        });
       });
     });
   });

@@ -119,6 +119,11 @@ export function videoRepositoryContract(name: string, factory: () => Promise<Vid
         expect((await ids({ q: 'a\\b' })).ids).toEqual(['e']);
       });
 
+      // PostgreSQL failed on the NUL: GET /api/videos?q=%00 was a 500 in the scale-out mode.
+      it('matches nothing for a q holding a NUL', async () => {
+        expect(await ids({ q: 'a\u0000' })).toEqual({ ids: [], total: 0 });
+      });
+
       it('matches within one tag, never the JSON around the tags', async () => {
         for (const q of ['[', ']', '"', '","', 'baking,snack', '\\\\']) {
           expect((await ids({ q })).ids, q).toEqual([]);

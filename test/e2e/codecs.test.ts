@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, type TestServer } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, type TestServer } from '../helpers/app-server.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { generatedClip } from '../helpers/media.js';
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const form = new FormData();
   form.append('extraCodecs', 'av1,vp9');
   form.append('file', await openAsBlob(generatedClip({ seconds: 6, width: 640, height: 360, fps: 25 })), 'clip.mp4');
-  const upload = await (await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: form })).json();
+  const upload = await (await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: form, headers: authHeaders })).json();
   const events = await followEvents(server.baseUrl, upload.id, 150_000);
   expect(events.at(-1)?.event).toBe('ready');
   master = server.baseUrl + events.at(-1)!.data.playback.hls;

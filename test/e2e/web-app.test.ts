@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/app-server.js';
-import { clickControl, launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
+import { authHeaders, startTestServer, type TestServer } from '../helpers/app-server.js';
+import { clickControl, launchBrowser, newWatchedPage, screenshotPath, signIn } from '../helpers/browser.js';
 import { corpusFile, generatedClip } from '../helpers/media.js';
 
 const CORPUS_NAME = 'avi_mpeg4asp_mp3_960x400__androidx_sample.avi';
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 async function api(pathname: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(server.baseUrl + pathname);
+  const res = await fetch(server.baseUrl + pathname, { headers: authHeaders });
   return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text() };
 }
 
@@ -91,6 +91,7 @@ describe('the web app', () => {
 
   it('uploads a corpus file and a non-video through the upload page', async () => {
     const { page, errors } = await newWatchedPage(browser, { viewport: { width: 1366, height: 860 } });
+    await signIn(page, server.baseUrl);
     await page.goto(`${server.baseUrl}/`);
     await page.getByRole('heading', { name: 'No videos yet' }).waitFor();
     await page.screenshot({ path: screenshotPath('library-empty.png') });
@@ -180,6 +181,7 @@ describe('the web app', () => {
 
   it('manages the library: hover preview, edit, search, filter and delete', async () => {
     const { page, errors } = await newWatchedPage(browser, { viewport: { width: 1366, height: 860 } });
+    await signIn(page, server.baseUrl);
     await page.goto(`${server.baseUrl}/`);
     const card = page.locator(`article[data-video-id="${videoId}"]`);
     await card.waitFor();
@@ -231,6 +233,7 @@ describe('the web app', () => {
 
   it('pauses, resumes and cancels uploads on a slow link', async () => {
     const { page, errors } = await newWatchedPage(browser, { viewport: { width: 1366, height: 860 } });
+    await signIn(page, server.baseUrl);
     await page.goto(`${server.baseUrl}/upload`);
     // Throttle the browser's uploads so there is time to pause (Chromium's own network emulation).
     const cdp = await page.context().newCDPSession(page);

@@ -9,6 +9,16 @@ import { buildServer } from '../../src/api/server.js';
 import { loadConfig } from '../../src/config/config.js';
 import { scaleOutMode, scaleOutResources } from './scale-out.js';
 
+/**
+ * Every test server starts with this admin API key (STREAMFORGE_API_KEY) and admin password, as
+ * automation would: helpers and tests that write send `authHeaders`.
+ */
+export const TEST_API_KEY = 'test-admin-api-key-0123456789';
+export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password' };
+export const authHeaders: Readonly<Record<string, string>> = { authorization: `Bearer ${TEST_API_KEY}` };
+/** The same as environment variables, for `streamforge` processes (server-process.ts). */
+export const TEST_AUTH_ENV: Readonly<Record<string, string>> = { STREAMFORGE_API_KEY: TEST_API_KEY, STREAMFORGE_ADMIN_PASSWORD: TEST_ADMIN.password };
+
 export interface TestServer {
   ctx: AppContext;
   baseUrl: string;
@@ -27,7 +37,11 @@ export async function startTestServer(
   const scaleOut = scaleOutMode ? await scaleOutResources() : null;
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', segmentSeconds: 2, ...scaleOut?.settings, ...overrides },
+    overrides: {
+      dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', segmentSeconds: 2,
+      apiKey: TEST_API_KEY, adminPassword: TEST_ADMIN.password,
+      ...scaleOut?.settings, ...overrides,
+    },
   });
   const ctx = await createAppContext({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }), stages: options.stages, runWorker: options.runWorker });
   const app = await buildServer(ctx);
@@ -59,19 +73,28 @@ export async function storedKeys(server: TestServer, prefix: string): Promise<st
   return (await server.ctx.store.list(prefix)).map((key) => key.slice(prefix.length));
 }
 
-/** Uploads a file with multipart/form-data; returns the parsed JSON and status. */
-export async function uploadFile(baseUrl: string, filePath: string, title?: string): Promise<{ status: number; body: any }> {
+/**
+ * Uploads a file with multipart/form-data, as the admin API key unless `headers` say otherwise;
+ * returns the parsed JSON and status.
+ */
+export async function uploadFile(
+  baseUrl: string,
+  filePath: string,
+  title?: string,
+  options: { headers?: Record<string, string>; visibility?: 'public' | 'unlisted' | 'private' } = {},
+): Promise<{ status: number; body: any }> {
   const { openAsBlob } = await import('node:fs');
   const form = new FormData();
   if (title) form.append('title', title);
+  if (options.visibility) form.append('visibility', options.visibility);
   form.append('file', await openAsBlob(filePath), path.basename(filePath));
-  const res = await fetch(`${baseUrl}/api/videos`, { method: 'POST', body: form });
+  const res = await fetch(`${baseUrl}/api/videos`, { method: 'POST', body: form, headers: options.headers ?? authHeaders });
   return { status: res.status, body: await res.json() };
 }
 
 /** Follows the video's SSE stream until it ends; returns every event in order. */
 export async function followEvents(baseUrl: string, id: string, timeoutMs = 120_000): Promise<Array<{ event: string; data: any }>> {
-  const res = await fetch(`${baseUrl}/api/videos/${id}/events`, { signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(`${baseUrl}/api/videos/${id}/events`, { headers: authHeaders, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
   const events: Array<{ event: string; data: any }> = [];
   for await (const event of sseEvents(res.body)) events.push(event);

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContextOptions, chromium, type Locator, type Page } from 'playwright-core';
+import { TEST_ADMIN } from './app-server.js';
 import { repoRoot } from './media.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,6 +44,15 @@ export async function newWatchedPage(browser: Browser, options: BrowserContextOp
 
 export function screenshotPath(name: string): string {
   return path.join(screenshotDir, name);
+}
+
+/** Signs in through the app's sign-in page (as the test server's admin unless told otherwise), as a person would. */
+export async function signIn(page: Page, baseUrl: string, account: { username: string; password: string } = TEST_ADMIN): Promise<void> {
+  await page.goto(`${baseUrl}/signin`);
+  await page.getByLabel('Username').fill(account.username);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /**

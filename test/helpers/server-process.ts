@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { TEST_AUTH_ENV } from './app-server.js';
 import { repoRoot } from './media.js';
 
 export async function freePort(): Promise<number> {
@@ -35,6 +36,7 @@ export async function startServerProcess(options: {
       STREAMFORGE_DATA_DIR: options.dataDir,
       STREAMFORGE_SEGMENT_SECONDS: '2',
       LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
       ...options.env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

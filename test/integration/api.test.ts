@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, storedKeys, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, storedKeys, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { corpusFile, generatedClip } from '../helpers/media.js';
 
 let server: TestServer;
@@ -20,7 +20,7 @@ const storedOriginals = () => storedKeys(server, 'originals/');
 
 describe('upload', () => {
   it('rejects a request without multipart content', async () => {
-    const res = await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: '{}', headers: { ...authHeaders, 'content-type': 'application/json' } });
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toMatch(/multipart/);
   });
@@ -28,7 +28,7 @@ describe('upload', () => {
   it('rejects a multipart request without a file field', async () => {
     const form = new FormData();
     form.append('title', 'no file');
-    const res = await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: form });
+    const res = await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: form, headers: authHeaders });
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toMatch(/"file"/);
   });
@@ -89,7 +89,7 @@ describe('upload', () => {
     expect(poster.headers.get('content-type')).toBe('image/jpeg');
 
     // Delete removes the record, the original and every rendition.
-    expect((await fetch(`${server.baseUrl}/api/videos/${body.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${server.baseUrl}/api/videos/${body.id}`, { method: 'DELETE', headers: authHeaders })).status).toBe(204);
     expect((await fetch(`${server.baseUrl}/api/videos/${body.id}`)).status).toBe(404);
     expect((await fetch(server.baseUrl + video.playback.hls)).status).toBe(404);
     expect(await storedKeys(server, `videos/${body.id}/`)).toEqual([]);

@@ -24,7 +24,7 @@ import { newId } from '../../src/ids.js';
 import { RedisCacheInvalidationBus } from '../../src/delivery/redis-cache-invalidation-bus.js';
 import { RedisVideoEventBus } from '../../src/videos/redis-video-event-bus.js';
 import type { VideoEvent } from '../../src/videos/video-events.js';
-import { followEvents, sseEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, followEvents, sseEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
 import { deleteRedisPrefix, redisTestUrl, uniqueRedisPrefix } from '../helpers/redis.js';
@@ -95,7 +95,7 @@ describe.skipIf(databaseUrl === null || redisUrl === null)('a worker process and
     expect(apiServer.ctx.origin.stats().hits).toBe(hitsBefore + 1);
 
     // Deleted through the worker process: only the announcement can reach the API process's cache.
-    expect((await fetch(`${workerServer.baseUrl}/api/videos/${videoId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${workerServer.baseUrl}/api/videos/${videoId}`, { method: 'DELETE', headers: authHeaders })).status).toBe(204);
     expect(await apiServer.ctx.store.stat(segmentKey!)).toBeNull();
     await vi.waitFor(async () => expect((await fetch(segmentUrl)).status).toBe(404), { timeout: 10_000, interval: 50 });
     expect((await fetch(`${apiServer.baseUrl}/api/videos/${videoId}`)).status).toBe(404);

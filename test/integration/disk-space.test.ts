@@ -12,12 +12,12 @@ import { Upload as TusUpload } from '@tus/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InsufficientStorageError } from '../../src/errors.js';
 import { assertFreeSpace } from '../../src/storage/free-space.js';
-import { startTestServer, storedKeys, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, startTestServer, storedKeys, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { corpusFile } from '../helpers/media.js';
 
 const PETABYTE = 10 ** 15;
 const SOURCE = corpusFile('h264_aac_1080x720_1s__androidx_sample.mp4');
-const TUS = { 'Tus-Resumable': '1.0.0' };
+const TUS = { 'Tus-Resumable': '1.0.0', ...authHeaders };
 const PENDING_UPLOAD = 'Pending00001';
 
 describe('a server whose disk cannot keep the reserve', () => {

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readInitSegment, readSegmentDecodeTime } from '../../src/media/mp4-boxes.js';
 import { fetchRendition, type FetchedRendition } from '../helpers/av-sync.js';
-import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 
 const run = promisify(execFile);
 
@@ -40,7 +40,7 @@ async function multipart(fields: Record<string, string>): Promise<{ status: numb
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('file', await openAsBlob(clip), 'clip.mp4');
-  const res = await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: form });
+  const res = await fetch(`${server.baseUrl}/api/videos`, { method: 'POST', body: form, headers: authHeaders });
   return { status: res.status, body: await res.json() };
 }
 
@@ -154,6 +154,7 @@ describe('choosing the extra codecs', () => {
     const res = await fetch(`${server.baseUrl}/api/uploads`, {
       method: 'POST',
       headers: {
+        ...authHeaders,
         'Tus-Resumable': '1.0.0', 'Upload-Length': String(data.length), 'Content-Type': 'application/offset+octet-stream',
         'Upload-Metadata': meta({ filename: 'clip.mp4', extraCodecs: 'none' }),
       },
@@ -171,7 +172,7 @@ describe('choosing the extra codecs', () => {
     expect(refused.body.error.message).toMatch(/extraCodecs: a comma-separated list of av1, vp9, or none/);
     const tus = await fetch(`${server.baseUrl}/api/uploads`, {
       method: 'POST',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', 'Upload-Metadata': `extraCodecs ${Buffer.from('h266').toString('base64')}` },
+      headers: { ...authHeaders, 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', 'Upload-Metadata': `extraCodecs ${Buffer.from('h266').toString('base64')}` },
     });
     expect(tus.status).toBe(400);
   });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { previewStage } from '../../src/pipeline/stages/preview.js';
 import { assembleRendition } from '../../src/pipeline/stages/published-rendition.js';
 import { thumbnailsStage } from '../../src/pipeline/stages/thumbnails.js';
-import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { TRAP_ACTIVE_SPAN, TRAP_BAD_SPANS, TRAP_CLIP_SECONDS, thumbnailTrapClip } from '../helpers/image-clips.js';
 import { imageSize, webpChunks } from '../helpers/image-size.js';
 import { corpusFile } from '../helpers/media.js';
@@ -61,7 +61,7 @@ async function finishedStage(id: string, name: string, runId?: string): Promise<
 async function requestStage(id: string, name: string, options: unknown): Promise<string> {
   const res = await fetch(`${server.baseUrl}/api/videos/${id}/stages/${name}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...authHeaders, 'content-type': 'application/json' },
     body: JSON.stringify(options),
   });
   expect(res.status).toBe(202);
@@ -234,7 +234,7 @@ describe('the preview stage', () => {
 
   it('cuts the preview clip from the busiest span, and a GIF on request', async () => {
     expect((await fetch(`${server.baseUrl}/api/videos/${videoId}/stages/preview`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clipSeconds: 31 }),
+      method: 'POST', headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ clipSeconds: 31 }),
     })).status).toBe(400);
     const runId = await requestStage(videoId, 'preview', { gif: true, clipSeconds: 4 });
     const stage = await finishedStage(videoId, 'preview', runId);
@@ -297,7 +297,7 @@ describe('other thumbnail methods', () => {
   it('refuses options out of bounds', async () => {
     for (const options of [{ count: 21 }, { count: 0 }, { method: 'random' }, { size: 3 }]) {
       const res = await fetch(`${server.baseUrl}/api/videos/${videoId}/stages/thumbnails`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(options),
+        method: 'POST', headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify(options),
       });
       expect(res.status, JSON.stringify(options)).toBe(400);
     }

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followEvents, uploadFile } from '../helpers/app-server.js';
 import { generatedClip, repoRoot } from '../helpers/media.js';
+import { sampleValue, scrapeMetrics } from '../helpers/prometheus.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
 import { redisTestUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 import { freePort, startServerProcess } from '../helpers/server-process.js';
@@ -68,7 +69,7 @@ describe.skipIf(databaseUrl === null || redisUrl === null)('an api process and a
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('each says its role; the worker serves only /health and /ready', async () => {
+  it('each says its role; the worker serves only /health, /ready and /metrics', async () => {
     expect(await (await fetch(`${api}/health`)).json()).toEqual({ status: 'ok', role: 'api' });
     expect(await (await fetch(`${worker}/health`)).json()).toEqual({ status: 'ok', role: 'worker' });
     expect((await fetch(`${worker}/ready`)).status).toBe(200);
@@ -86,5 +87,18 @@ describe.skipIf(databaseUrl === null || redisUrl === null)('an api process and a
     const master = await fetch(`${api}${video.playback.hls}`);
     expect(master.status).toBe(200);
     expect(await master.text()).toMatch(/#EXT-X-STREAM-INF/);
+  });
+
+  it('each exposes its own metrics: the api counts the upload, the worker the transcoding', async () => {
+    const apiSamples = await scrapeMetrics(api);
+    const workerSamples = await scrapeMetrics(worker);
+    expect(sampleValue(apiSamples, 'streaming_service_videos_uploaded_total')).toBe(1);
+    expect(sampleValue(apiSamples, 'streaming_service_transcoding_duration_seconds_count')).toBe(0);
+    expect(sampleValue(workerSamples, 'streaming_service_transcoding_duration_seconds_count', { job_type: 'video.process' })).toBe(1);
+    expect(sampleValue(workerSamples, 'streaming_service_http_requests_total', { route: '/ready', status: '200' })).toBeGreaterThanOrEqual(1);
+    // The queue is shared: both see its depth.
+    for (const samples of [apiSamples, workerSamples]) {
+      expect(samples.some((s) => s.name === 'streaming_service_queue_jobs' && s.labels.job_type === 'video.process')).toBe(true);
+    }
   });
 });

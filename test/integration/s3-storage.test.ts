@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 import { S3RVER_CREDENTIALS, S3RVER_REGION, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
@@ -112,7 +112,7 @@ describe('S3 storage, proxy delivery', () => {
     expect((await fetch(`${server.baseUrl}/ready`)).status).toBe(200);
 
     // Deleting the video empties the bucket.
-    expect((await fetch(`${server.baseUrl}/api/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${server.baseUrl}/api/videos/${id}`, { method: 'DELETE', headers: authHeaders })).status).toBe(204);
     expect(await bucketKeys(bucket)).toEqual([]);
   });
 });

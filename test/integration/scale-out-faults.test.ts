@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { PROCESS_VIDEO_JOB } from '../../src/pipeline/process-video.js';
 import { openQueue } from '../../src/queue/open-queue.js';
-import { sseEvents, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, sseEvents, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
 import { redisTestUrl, uniqueRedisPrefix } from '../helpers/redis.js';
@@ -167,7 +167,7 @@ describe.skipIf(databaseUrl === null || sharedRedis === null)('scale-out faults'
     form.append('title', 'during the outage');
     form.append('extraCodecs', 'vp9');
     form.append('file', await openAsBlob(clip()), 'during.mp4');
-    const during = fetch(`${c.baseUrl}/api/videos`, { method: 'POST', body: form }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const during = fetch(`${c.baseUrl}/api/videos`, { method: 'POST', body: form, headers: authHeaders }).then(async (res) => ({ status: res.status, body: await res.json() }));
     // The outage itself is what is under test: it lasts 10 s.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10_000 - (Date.now() - stoppedAt))));
     redis = await startRedis(redisPort, redisDir);

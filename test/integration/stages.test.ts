@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentError } from '../../src/errors.js';
 import type { AnyVideoStage } from '../../src/pipeline/stages/video-stage.js';
-import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 
 /** Counts the frames of the top rendition with ffprobe and publishes the count as a file. */
@@ -83,10 +83,10 @@ describe('enrichment stages', () => {
     const oldFile = `${server.baseUrl}${first.filesUrl}count.json`;
     // Two requests back to back: the first run is superseded before (or while) it runs.
     const a = await fetch(`${server.baseUrl}/api/videos/${videoId}/stages/frame-count`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'first' }),
+      method: 'POST', headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'first' }),
     });
     const b = await fetch(`${server.baseUrl}/api/videos/${videoId}/stages/frame-count`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'second' }),
+      method: 'POST', headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'second' }),
     });
     expect([a.status, b.status]).toEqual([202, 202]);
     const { runId } = await b.json();
@@ -104,13 +104,13 @@ describe('enrichment stages', () => {
 
   it('refuses bad options, unknown stages and unknown videos with clear errors', async () => {
     const bad = await fetch(`${server.baseUrl}/api/videos/${videoId}/stages/frame-count`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'x'.repeat(50) }),
+      method: 'POST', headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'x'.repeat(50) }),
     });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toMatch(/^frame-count options: label: /);
-    const unknown = await fetch(`${server.baseUrl}/api/videos/${videoId}/stages/nope`, { method: 'POST' });
+    const unknown = await fetch(`${server.baseUrl}/api/videos/${videoId}/stages/nope`, { method: 'POST', headers: authHeaders });
     expect(unknown.status).toBe(404);
-    const noVideo = await fetch(`${server.baseUrl}/api/videos/AAAAAAAAAAAA/stages/frame-count`, { method: 'POST' });
+    const noVideo = await fetch(`${server.baseUrl}/api/videos/AAAAAAAAAAAA/stages/frame-count`, { method: 'POST', headers: authHeaders });
     expect(noVideo.status).toBe(404);
   });
 
@@ -118,7 +118,7 @@ describe('enrichment stages', () => {
     const upload = await uploadFile(server.baseUrl, generatedClip({ seconds: 3, width: 320, height: 240, fps: 25, audio: false }));
     const id = upload.body.id;
     expect((await followEvents(server.baseUrl, id)).at(-1)?.event).toBe('ready');
-    expect((await fetch(`${server.baseUrl}/api/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${server.baseUrl}/api/videos/${id}`, { method: 'DELETE', headers: authHeaders })).status).toBe(204);
     expect(await server.ctx.stageRecords.list(id)).toEqual([]);
   });
 });

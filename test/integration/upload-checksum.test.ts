@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, type TestServer } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, type TestServer } from '../helpers/app-server.js';
 import { corpusFile } from '../helpers/media.js';
 
 const SOURCE = corpusFile('h264_aac_1080x720_1s__androidx_sample.mp4'); // 100 KB
-const TUS = { 'Tus-Resumable': '1.0.0' };
+const TUS = { 'Tus-Resumable': '1.0.0', ...authHeaders };
 
 function checksum(algorithm: 'sha1' | 'sha256' | 'md5', data: Uint8Array): string {
   return `${algorithm} ${createHash(algorithm).update(data).digest('base64')}`;
@@ -58,7 +58,7 @@ function fileSize(url: URL): number {
 async function untilOffset(url: URL, done: (offset: number) => boolean): Promise<number> {
   const statusUrl = `${server.baseUrl}/api/uploads/${url.pathname.split('/').pop()}`;
   for (let i = 0; i < 400; i++) {
-    const { offset } = await (await fetch(statusUrl)).json();
+    const { offset } = await (await fetch(statusUrl, { headers: authHeaders })).json();
     if (done(offset)) return offset;
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -18,13 +18,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/app-server.js';
+import { authHeaders, startTestServer, type TestServer } from '../helpers/app-server.js';
 import { corpusFile } from '../helpers/media.js';
 import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.js';
 import { deleteRedisPrefix, redisTestUrl, uniqueRedisPrefix } from '../helpers/redis.js';
 
 const SOURCE = corpusFile('ts_mpeg2_mp2_1080p24__androidx_bbb_2500ms.ts'); // 1.9 MB
-const TUS = { 'Tus-Resumable': '1.0.0' };
+const TUS = { 'Tus-Resumable': '1.0.0', ...authHeaders };
 
 const redisUrl = await redisTestUrl();
 // Only made when the suite can run: a skipped suite drops nothing.
@@ -194,6 +194,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('resumable uploads across two API pro
     const upload = await new Promise<tus.Upload>((resolve, reject) => {
       const u: tus.Upload = new tus.Upload(data, {
         endpoint: `${a.baseUrl}/api/uploads`,
+        headers: { ...authHeaders },
         chunkSize: 256 * 1024,
         retryDelays: null,
         httpStack: balancingStack,
@@ -218,7 +219,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('resumable uploads across two API pro
     expect(sha256(readFileSync(path.join(shared, 'blobs', 'originals', videoId!)))).toBe(sha256(data));
     // Both processes see the same upload and the same single video.
     for (const server of [a, b]) {
-      const status = await (await fetch(`${server.baseUrl}/api/uploads/${uploadId}`)).json();
+      const status = await (await fetch(`${server.baseUrl}/api/uploads/${uploadId}`, { headers: authHeaders })).json();
       expect(status).toEqual({ uploadId, offset: data.length, size: data.length, complete: true, videoId });
       const { videos } = (await (await fetch(`${server.baseUrl}/api/videos?limit=100`)).json()) as { videos: Array<{ id: string; title: string }> };
       expect(videos.filter((v) => v.title === 'Across processes').map((v) => v.id)).toEqual([videoId]);

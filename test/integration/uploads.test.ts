@@ -14,7 +14,7 @@ import { FileStore } from '@tus/file-store';
 import { Upload as TusUpload } from '@tus/server';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followEvents, startTestServer, storedKeys, type TestServer } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, storedKeys, type TestServer } from '../helpers/app-server.js';
 import { freePort, startServerProcess } from '../helpers/server-process.js';
 import { corpusFile } from '../helpers/media.js';
 
@@ -61,6 +61,7 @@ function startTus(data: Buffer, options: tus.UploadOptions & { stopAt?: number }
       chunkSize: CHUNK,
       retryDelays: null,
       metadata: { filename: path.basename(SOURCE), title: 'Resumed upload' },
+      headers: { ...authHeaders },
       ...options,
       onAfterResponse: (_req, res) => {
         videoId = res.getHeader('StreamForge-Video-Id') ?? videoId;
@@ -88,7 +89,7 @@ function untilAccepted(options: tus.UploadOptions, bytes: number): { options: tu
 }
 
 async function json(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: authHeaders });
   return { status: res.status, body: await res.json() };
 }
 
@@ -161,7 +162,7 @@ describe('resumable uploads (in-process server)', () => {
     const { videoId } = await run.done;
     expect(videoId).toBeTruthy();
     const url = run.upload.url!;
-    const headers = { 'Tus-Resumable': '1.0.0' };
+    const headers = { 'Tus-Resumable': '1.0.0', ...authHeaders };
 
     const head = await fetch(url, { method: 'HEAD', headers });
     expect(head.status).toBe(200);
@@ -202,11 +203,11 @@ describe('resumable uploads (in-process server)', () => {
 
     // Lying about the length at creation does not help: the body is cut at the declared size, and
     // a deferred length above the cap is refused too.
-    const deferred = await fetch(endpoint(), { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Defer-Length': '1' } });
+    const deferred = await fetch(endpoint(), { method: 'POST', headers: { ...authHeaders, 'Tus-Resumable': '1.0.0', 'Upload-Defer-Length': '1' } });
     expect(deferred.status).toBe(201);
     const patch = await fetch(new URL(deferred.headers.get('location')!, server.baseUrl), {
       method: 'PATCH',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Upload-Length': '3000001', 'Content-Type': 'application/offset+octet-stream' },
+      headers: { ...authHeaders, 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Upload-Length': '3000001', 'Content-Type': 'application/offset+octet-stream' },
       body: Buffer.alloc(0),
     });
     expect(patch.status).toBe(413);
@@ -215,7 +216,7 @@ describe('resumable uploads (in-process server)', () => {
   it('GET /api/uploads/:id answers JSON for a known upload and 404 otherwise', async () => {
     const created = await fetch(endpoint(), {
       method: 'POST',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '1000', 'Upload-Metadata': `filename ${Buffer.from('a.mp4').toString('base64')}` },
+      headers: { ...authHeaders, 'Tus-Resumable': '1.0.0', 'Upload-Length': '1000', 'Upload-Metadata': `filename ${Buffer.from('a.mp4').toString('base64')}` },
     });
     expect(created.status).toBe(201);
     const uploadId = created.headers.get('location')!.split('/').pop()!;
@@ -227,17 +228,18 @@ describe('resumable uploads (in-process server)', () => {
     expect((await json(`${server.baseUrl}/api/uploads/not-an-id`)).status).toBe(404);
 
     // Termination: the upload is gone afterwards.
-    const deleted = await fetch(`${server.baseUrl}/api/uploads/${uploadId}`, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0' } });
+    const deleted = await fetch(`${server.baseUrl}/api/uploads/${uploadId}`, { method: 'DELETE', headers: { ...authHeaders, 'Tus-Resumable': '1.0.0' } });
     expect(deleted.status).toBe(204);
     expect((await json(`${server.baseUrl}/api/uploads/${uploadId}`)).status).toBe(404);
   });
 
   it('locks an upload: a second PATCH stops the first, then sees its offset (409), bytes never interleave', async () => {
     const size = 200_000;
-    const created = await fetch(endpoint(), { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size) } });
+    const created = await fetch(endpoint(), { method: 'POST', headers: { ...authHeaders, 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size) } });
     const url = new URL(created.headers.get('location')!, server.baseUrl);
     const uploadId = url.pathname.split('/').pop()!;
     const patchHeaders = (offset: number) => ({
+      ...authHeaders,
       'Tus-Resumable': '1.0.0',
       'Upload-Offset': String(offset),
       'Content-Type': 'application/offset+octet-stream',
@@ -276,15 +278,15 @@ describe('resumable uploads (in-process server)', () => {
       Object.entries(pairs).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
     const badTitle = await fetch(endpoint(), {
       method: 'POST',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', 'Upload-Metadata': meta({ title: ' '.repeat(3) }) },
+      headers: { ...authHeaders, 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', 'Upload-Metadata': meta({ title: ' '.repeat(3) }) },
     });
     expect(badTitle.status).toBe(400);
     const spoof = await fetch(endpoint(), {
       method: 'POST',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', 'Upload-Metadata': meta({ streamforgeVideoId: 'AAAAAAAAAAAA' }) },
+      headers: { ...authHeaders, 'Tus-Resumable': '1.0.0', 'Upload-Length': '10', 'Upload-Metadata': meta({ streamforgeVideoId: 'AAAAAAAAAAAA' }) },
     });
     expect(spoof.status).toBe(201);
-    const head = await fetch(new URL(spoof.headers.get('location')!, server.baseUrl), { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+    const head = await fetch(new URL(spoof.headers.get('location')!, server.baseUrl), { method: 'HEAD', headers: { ...authHeaders, 'Tus-Resumable': '1.0.0' } });
     expect(head.headers.get('upload-metadata') ?? '').not.toMatch(/streamforgeVideoId/);
   });
 });

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
+import { authHeaders, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 async function patch(id: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  const res = await fetch(`${server.baseUrl}/api/videos/${id}`, { method: 'PATCH', headers, body: JSON.stringify(body) });
+  const res = await fetch(`${server.baseUrl}/api/videos/${id}`, { method: 'PATCH', headers: { ...authHeaders, ...headers }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }
 

@@ -227,14 +227,21 @@ describe('image request', () => {
     expect(() => planGeometry({ source, height: 3000, fitMode: 'preserve' })).toThrow(/5333 px wide; at most 3840/);
   });
 
+  // Found by test/fuzz/image-query.test.ts: the crop rounded to 0 px and ffmpeg failed (500).
+  it('crops at least one pixel of a small frame for a very narrow or flat box', () => {
+    const small = { width: 96, height: 54 };
+    expect(planGeometry({ source: small, width: 16, height: 3840, fitMode: 'crop' })).toEqual({ width: 16, height: 3840, mode: 'crop', crop: { width: 1, height: 54 } });
+    expect(planGeometry({ source: small, width: 3840, height: 16, fitMode: 'smartcrop' })).toEqual({ width: 3840, height: 16, mode: 'smartcrop', crop: { width: 96, height: 1 } });
+  });
+
   it('builds crop, smartcrop and pad filters inside the frame', () => {
     const crop = planGeometry({ source, width: 100, height: 100, fitMode: 'crop' });
-    expect(geometryFilter(crop, source)).toBe('crop=360:360:140:0,scale=100:100:flags=lanczos,setsar=1');
+    expect(geometryFilter(crop, source)).toBe('format=yuv444p,crop=360:360:140:0,scale=100:100:flags=lanczos,setsar=1');
     const smart = planGeometry({ source, width: 100, height: 100, fitMode: 'smartcrop' });
-    expect(geometryFilter(smart, source, { x: 0.1, y: 0.5 })).toBe('crop=360:360:0:0,scale=100:100:flags=lanczos,setsar=1');
-    expect(geometryFilter(smart, source, { x: 0.7, y: 0.5 })).toBe('crop=360:360:268:0,scale=100:100:flags=lanczos,setsar=1');
+    expect(geometryFilter(smart, source, { x: 0.1, y: 0.5 })).toBe('format=yuv444p,crop=360:360:0:0,scale=100:100:flags=lanczos,setsar=1');
+    expect(geometryFilter(smart, source, { x: 0.7, y: 0.5 })).toBe('format=yuv444p,crop=360:360:268:0,scale=100:100:flags=lanczos,setsar=1');
     const pad = planGeometry({ source, width: 200, height: 200, fitMode: 'pad' });
-    expect(geometryFilter(pad, source)).toBe('scale=200:113:flags=lanczos,pad=200:200:0:43:black,setsar=1');
+    expect(geometryFilter(pad, source)).toBe('scale=200:113:flags=lanczos,format=yuv444p,pad=200:200:0:43:black,setsar=1');
     expect(imageCacheKey({ frameIndex: 12, geometry: pad, format: 'webp' })).toBe('images/f12-200x200-pad.webp');
   });
 });

@@ -371,8 +371,8 @@ describe('formats and limits', () => {
     expect(map(h264({ width: 9000, height: 1000 }))).toThrow(MediaLimitError);
     expect(map(h264({ width: 9000, height: 1000 }))).toThrow(/width 9000 px exceeds the limit of 8192 px/);
     expect(map(h264({ width: 1000, height: 8200 }))).toThrow(/height 8200 px exceeds the limit of 8192 px/);
-    expect(map(h264({ width: 8192, height: 8192 }))).toThrow(/8192x8192 \(67108864 pixels\) exceeds the limit of 33177600 pixels/);
-    expect(map(h264({ width: 7680, height: 4320 }))).not.toThrow(); // 8K is exactly the limit
+    expect(map(h264({ width: 8192, height: 8192 }))).toThrow(/8192x8192 \(67108864 pixels\) exceeds the limit of 35389440 pixels/);
+    expect(map(h264({ width: 8192, height: 4320 }))).not.toThrow(); // DCI 8K is exactly the limit
     const long = h264({ duration: '50000', nb_frames: undefined });
     expect(map(long, { duration: '50000' }, 1_500_000 / 100, 50_000)).toThrow(/duration 50000 s exceeds the limit of 43200 s \(12.0 h\)/);
     const fast = h264({ r_frame_rate: '300/1', avg_frame_rate: '300/1', nb_frames: '3003' });

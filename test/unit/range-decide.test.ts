@@ -44,6 +44,27 @@ describe('decideRange', () => {
     expect(decideRange('bytes=5000-6000,9-1', size)).toEqual({ kind: 'whole' });
   });
 
+  // range-parser (used before) answered 416 to these three groups, or 206 for `bytes=9-1,0-5`;
+  // test/fuzz/range.test.ts checks them against RFC 9110.
+  it('takes a suffix longer than the file as the whole file (RFC 9110 §14.1.3)', () => {
+    expect(decideRange('bytes=-2000', size)).toEqual({ kind: 'partial', start: 0, end: 999 });
+    expect(decideRange('bytes=-1000', size)).toEqual({ kind: 'partial', start: 0, end: 999 });
+    expect(decideRange('bytes=-99999999999999999999999', size)).toEqual({ kind: 'partial', start: 0, end: 999 });
+    expect(decideRange('bytes=-5', 0)).toEqual({ kind: 'whole' });
+  });
+
+  it('ignores other units even when their ranges would be unsatisfiable', () => {
+    expect(decideRange('items=5000-6000', size)).toEqual({ kind: 'whole' });
+    expect(decideRange('x=-0', size)).toEqual({ kind: 'whole' });
+  });
+
+  it('compares huge bounds exactly and ignores a list holding an inverted range', () => {
+    expect(decideRange('bytes=99999999999999999999-99999999999999999998', size)).toEqual({ kind: 'whole' });
+    expect(decideRange('bytes=9-1,0-5', size)).toEqual({ kind: 'whole' });
+    expect(decideRange('bytes=0-5,', size)).toEqual({ kind: 'partial', start: 0, end: 5 });
+    expect(decideRange('bytes=,', size)).toEqual({ kind: 'whole' });
+  });
+
   it('formats Content-Range values', () => {
     expect(contentRangeOf(0, 99, 1000)).toBe('bytes 0-99/1000');
     expect(unsatisfiedContentRange(1000)).toBe('bytes */1000');

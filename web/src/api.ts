@@ -20,9 +20,13 @@ export interface Rendition {
   maxrateKbps: number;
 }
 
+export type Visibility = 'public' | 'unlisted' | 'private';
+
 export interface Video {
   id: string;
   title: string;
+  visibility: Visibility;
+  ownerId: string | null;
   description: string;
   tags: string[];
   status: VideoStatus;
@@ -33,6 +37,7 @@ export interface Video {
   renditions: Rendition[];
   audioOnly: boolean;
   playback: { hls: string; dash: string; mp4: string | null; poster: string | null; storyboard: string | null } | null;
+  subtitles?: Array<{ language: string; label: string; url: string }>;
   timeToPlayableMs: number | null;
   createdAt: string;
   readyAt: string | null;
@@ -59,7 +64,7 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(url: string, init?: RequestInit): Promise<T> {
+export async function request<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, { ...init, headers: { Accept: 'application/json', ...init?.headers } });
   if (!res.ok) throw await errorOf(res);
   return (res.status === 204 ? undefined : await res.json()) as T;
@@ -90,12 +95,48 @@ export function getVideo(id: string): Promise<Video> {
   return request(`/api/videos/${encodeURIComponent(id)}`);
 }
 
-export function updateVideo(id: string, changes: { title?: string; description?: string; tags?: string[] }): Promise<Video> {
+export function updateVideo(id: string, changes: { title?: string; description?: string; tags?: string[]; visibility?: Visibility }): Promise<Video> {
   return request(`/api/videos/${encodeURIComponent(id)}`, {
     method: 'PATCH',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(changes),
   });
+}
+
+export interface User {
+  id: string;
+  username: string;
+  role: 'admin' | 'creator' | 'viewer';
+}
+
+/** The signed-in user (session cookie), or null. */
+export async function currentUser(): Promise<User | null> {
+  return (await request<{ user: User | null }>('/api/auth/me')).user;
+}
+
+export async function signIn(username: string, password: string): Promise<User> {
+  const body = await request<{ user: User }>('/api/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  return body.user;
+}
+
+export function signOut(): Promise<void> {
+  return request('/api/auth/logout', { method: 'POST' });
+}
+
+/**
+ * A private video with its playback URLs (and captions) carrying a short-lived playback token, so
+ * every player and every segment request is authorised (src/auth/stream-access.ts).
+ */
+export async function withPlaybackToken(video: Video): Promise<Video> {
+  const minted = await request<{ playback: Video['playback']; subtitles: Video['subtitles'] }>(
+    `/api/videos/${encodeURIComponent(video.id)}/playback-token`,
+    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ expiresInSec: 6 * 60 * 60 }) },
+  );
+  return { ...video, playback: minted.playback, subtitles: minted.subtitles };
 }
 
 export function deleteVideo(id: string): Promise<void> {

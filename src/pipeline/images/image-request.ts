@@ -109,11 +109,13 @@ export function planGeometry(options: {
     case 'crop':
     case 'smartcrop': {
       if (fitsExactly) return { width, height, mode: 'fit' };
-      // The largest source region with the box's aspect ratio.
+      // The largest source region with the box's aspect ratio; at least one pixel, or a box far
+      // narrower than a small frame (16×3840 of 96×54) would crop nothing and fail in ffmpeg.
+      const cropSide = (exact: number, limit: number) => Math.max(1, Math.min(limit, Math.round(exact)));
       const crop =
         source.width / source.height > width / height
-          ? { width: Math.min(source.width, Math.round((source.height * width) / height)), height: source.height }
-          : { width: source.width, height: Math.min(source.height, Math.round((source.width * height) / width)) };
+          ? { width: cropSide((source.height * width) / height, source.width), height: source.height }
+          : { width: source.width, height: cropSide((source.width * height) / width, source.height) };
       return { width, height, mode: fitMode, crop };
     }
   }
@@ -133,7 +135,9 @@ export function geometryFilter(geometry: ImageGeometry, source: { width: number;
       const inner = geometry.inner!;
       const x = Math.floor((geometry.width - inner.width) / 2);
       const y = Math.floor((geometry.height - inner.height) / 2);
-      return `${scale(inner.width, inner.height)},pad=${geometry.width}:${geometry.height}:${x}:${y}:black,setsar=1`;
+      // pad refuses an odd-sized box of 4:2:0 frames (17×16 of a 128×72 rung was a 500, found by
+      // test/fuzz/http.test.ts): pad full-resolution chroma; the encoder subsamples after.
+      return `${scale(inner.width, inner.height)},format=yuv444p,pad=${geometry.width}:${geometry.height}:${x}:${y}:black,setsar=1`;
     }
     case 'crop':
     case 'smartcrop': {
@@ -141,7 +145,8 @@ export function geometryFilter(geometry: ImageGeometry, source: { width: number;
       const centre = geometry.mode === 'smartcrop' && focus ? focus : { x: 0.5, y: 0.5 };
       const x = clampInt(Math.round(centre.x * source.width - crop.width / 2), 0, source.width - crop.width);
       const y = clampInt(Math.round(centre.y * source.height - crop.height / 2), 0, source.height - crop.height);
-      return `crop=${crop.width}:${crop.height}:${x}:${y},${scale(geometry.width, geometry.height)},setsar=1`;
+      // A 1-pixel crop of 4:2:0 frames has no chroma at all, which ffmpeg refuses: crop full chroma.
+      return `format=yuv444p,crop=${crop.width}:${crop.height}:${x}:${y},${scale(geometry.width, geometry.height)},setsar=1`;
     }
   }
 }

@@ -13,6 +13,7 @@ import { PermanentError } from '../../errors.js';
 import type { DistortedInput } from '../../quality/comparison-graph.js';
 import { analyzeQuality, type QualityReport } from '../../quality/quality-report.js';
 import { DETECTION } from '../../quality/quality-thresholds.js';
+import { ffmpegLimitsOf } from '../input-limits.js';
 import { demuxerOf, renditionDirs } from '../ladder-command.js';
 import { assembleRendition } from './published-rendition.js';
 import type { VideoStage } from './video-stage.js';
@@ -73,6 +74,7 @@ export const qualityStage: VideoStage<QualityStageOptions, QualityReport> = {
       sampleIntervalSec: options.sampleIntervalSec,
       timeoutMs: config.ffmpegTimeoutMs,
       killGraceMs: config.ffmpegKillGraceMs,
+      processLimits: ffmpegLimitsOf(config),
       signal: ctx.signal,
       onProgress: (fraction) => ctx.progress(fraction * 100),
     });

@@ -3,7 +3,7 @@
  * opened modal: the browser traps focus, closes on Escape and restores focus afterwards.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, deleteVideo, updateVideo, type Video } from '../api.js';
+import { ApiError, deleteVideo, updateVideo, type Video, type Visibility } from '../api.js';
 
 function useModal(open: boolean) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -36,6 +36,7 @@ export function EditVideoDialog(props: { video: Video | null; onClose: () => voi
   const [title, setTitle] = useState('');
   const [description, setDescription] = useState('');
   const [tags, setTags] = useState('');
+  const [visibility, setVisibility] = useState<Visibility>('public');
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -44,6 +45,7 @@ export function EditVideoDialog(props: { video: Video | null; onClose: () => voi
     setTitle(video.title);
     setDescription(video.description ?? '');
     setTags((video.tags ?? []).join(', '));
+    setVisibility(video.visibility ?? 'public');
     setError(null);
   }, [video]);
 
@@ -53,7 +55,7 @@ export function EditVideoDialog(props: { video: Video | null; onClose: () => voi
     setSaving(true);
     setError(null);
     try {
-      const saved = await updateVideo(video.id, { title: title.trim(), description, tags: parseTags(tags) });
+      const saved = await updateVideo(video.id, { title: title.trim(), description, tags: parseTags(tags), visibility });
       props.onSaved(saved);
       props.onClose();
     } catch (err) {
@@ -79,6 +81,14 @@ export function EditVideoDialog(props: { video: Video | null; onClose: () => voi
           Tags
           <input type="text" value={tags} placeholder="travel, drone, 4k" onInput={(e) => setTags(e.currentTarget.value)} />
           <span class="field-hint">Separate tags with commas.</span>
+        </label>
+        <label class="field">
+          Visibility
+          <select value={visibility} onChange={(e) => setVisibility(e.currentTarget.value as Visibility)}>
+            <option value="public">Public: listed, anyone can watch</option>
+            <option value="unlisted">Unlisted: anyone with the link can watch</option>
+            <option value="private">Private: only you and admins</option>
+          </select>
         </label>
         {error && <p class="error-banner" role="alert">{error}</p>}
         <div class="dialog-actions">

@@ -4,6 +4,7 @@
  * through the video, and moving the pointer across the card scrubs them.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { canEditVideo, useSession } from '../app/session.js';
 import { Link } from 'wouter-preact';
 import { getStoryboard, type Storyboard, type Video } from '../api.js';
 import { formatAge, formatDuration, STAGE_LABELS } from '../format.js';
@@ -22,6 +23,7 @@ function storyboardOf(video: Video): Promise<Storyboard | null> {
 }
 
 export function VideoCard(props: { video: Video; onEdit: (video: Video) => void; onDelete: (video: Video) => void }) {
+  const { user } = useSession();
   const { video } = props;
   const [previewing, setPreviewing] = useState(false);
   const [board, setBoard] = useState<Storyboard | null>(null);
@@ -118,14 +120,14 @@ export function VideoCard(props: { video: Video; onEdit: (video: Video) => void;
           {video.renditions.length > 0 && <span>{topQuality(video)}</span>}
         </div>
         {video.status === 'failed' && video.error && <p class="video-error" title={video.error}>{video.error}</p>}
-        <div class="card-actions">
+        {canEditVideo(user, video) && <div class="card-actions">
           <button type="button" class="button ghost small icon-button" aria-label={`Edit details of ${video.title}`} onClick={() => props.onEdit(video)}>
             <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path d="M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" /></svg>
           </button>
           <button type="button" class="button ghost small icon-button danger" aria-label={`Delete ${video.title}`} onClick={() => props.onDelete(video)}>
             <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path d="M5 7h14M10 7V5h4v2m-7 0 1 12h8l1-12" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" /></svg>
           </button>
-        </div>
+        </div>}
       </div>
     </article>
   );

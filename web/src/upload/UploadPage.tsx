@@ -5,6 +5,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { formatBytes, formatEta, formatSpeed, STAGE_LABELS } from '../format.js';
+import { useSession } from '../app/session.js';
 import { type UploadItem, useUploadQueue } from './upload-queue.js';
 import './upload.css';
 
@@ -12,6 +13,7 @@ export function UploadPage() {
   const queue = useUploadQueue();
   const input = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
+  const { user } = useSession();
 
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
@@ -19,6 +21,19 @@ export function UploadPage() {
     const files = event.dataTransfer?.files;
     if (files && files.length > 0) queue.add(Array.from(files));
   };
+
+  // Uploading needs an account with the creator or admin role (docs/security.md).
+  if (user === undefined) return <section class="page upload-page" aria-busy="true" />;
+  if (user === null || user.role === 'viewer') {
+    return (
+      <section class="page upload-page empty-state">
+        <h1>Upload videos</h1>
+        {user === null
+          ? <p><Link href="/signin?next=%2Fupload">Sign in</Link> to upload videos.</p>
+          : <p>Your account can watch videos but not upload them: ask an admin for the creator role.</p>}
+      </section>
+    );
+  }
 
   return (
     <section class="page upload-page">
