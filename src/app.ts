@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { type Auth, openAuth } from './auth/auth.js';
+import { type ClientIp, createClientIp } from './auth/client-ip.js';
 import { OpenEventStreams } from './api/video-events-stream.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
@@ -37,6 +38,7 @@ import { VideoReconciler } from './videos/video-reconciler.js';
 import { WEBHOOK_DELIVER_JOB } from './webhooks/webhook-events.js';
 import { Janitor } from './maintenance/janitor.js';
 import { openWebhooks, type Webhooks } from './webhooks/webhooks.js';
+import { openRateLimits, type RateLimits } from './rate-limit/rate-limits.js';
 
 export interface AppContext {
   config: Config;
@@ -54,6 +56,10 @@ export interface AppContext {
   origin: Origin;
   /** Accounts, credentials and the /stream/ access check (src/auth/, docs/security.md). */
   auth: Auth;
+  /** The client's address behind trusted proxies (STREAMFORGE_TRUST_PROXY), for Fastify and the origin alike. */
+  clientIp: ClientIp;
+  /** Per-key request limits of the API, uploads and /stream/ (src/rate-limit/, docs/security.md). */
+  rateLimits: RateLimits;
   /** Present when this process runs jobs: the ladder worker (`video.process`). */
   worker: Worker | null;
   /** Present when this process runs enrichment stages (`video.stage`). */
@@ -105,10 +111,13 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
     // No onDeleted: the store announces its deletions to every origin (deletion-announcing-store.ts).
   };
   const events = await openVideoEventBus({ config, logger: logger.child({ component: 'events' }) });
-  const auth = await openAuth({ config, database, videos, logger: logger.child({ component: 'auth' }) });
+  const clientIp = createClientIp(config.trustProxy);
+  const auth = await openAuth({ config, database, videos, clientIp, logger: logger.child({ component: 'auth' }) });
+  const rateLimits = await openRateLimits({ config, clientIp, logger: logger.child({ component: 'rate-limits' }) });
   const origin = createOrigin({
     store,
     access: auth.streamAccess,
+    rateLimit: rateLimits.playback,
     cacheBytes: config.segmentCacheBytes,
     cacheMaxFileBytes: config.segmentCacheMaxFileBytes,
     corsOrigin: config.corsOrigin,
@@ -184,7 +193,7 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
     logger: logger.child({ component: 'janitor' }),
   });
   metrics.watch({ queue, origin, activeTranscodingJobs: () => worker?.activeJobs ?? 0 });
-  return { config, logger, database, store, queue, videos, stageRecords, stageDeps, events, invalidations, origin, auth, worker, stageWorker, reconciler, janitor, metrics, ffmpeg, webhooks, webhookWorker, eventStreams: new OpenEventStreams() };
+  return { config, logger, database, store, queue, videos, stageRecords, stageDeps, events, invalidations, origin, auth, clientIp, rateLimits, worker, stageWorker, reconciler, janitor, metrics, ffmpeg, webhooks, webhookWorker, eventStreams: new OpenEventStreams() };
 }
 
 /**
@@ -231,6 +240,7 @@ export async function closeAppContext(ctx: AppContext, options: { graceMs?: numb
   await ctx.queue.close?.();
   await ctx.events.close?.();
   await ctx.invalidations.close?.();
+  await ctx.rateLimits.close();
   await ctx.database.close();
   await ctx.store.close?.();
 }

@@ -180,7 +180,8 @@ async function withAdmin(use) {
 }
 
 async function startServeTracked(name, args, extraEnv) {
-  const serve = await startServe({ name, args, env: { ...extraEnv, STREAMFORGE_API_KEY: apiKey } });
+  // wrk's connections are all 127.0.0.1 and anonymous: one rate-limit bucket, which would measure the limiter.
+  const serve = await startServe({ name, args, env: { STREAMFORGE_RATE_LIMIT_API: '0', ...extraEnv, STREAMFORGE_API_KEY: apiKey } });
   children.add(serve.child);
   running.set(serve.port, serve);
   return serve.port;

@@ -58,6 +58,7 @@ const serve = await startServe({
     STREAMFORGE_STAGE_CONCURRENCY: '0',
     STREAMFORGE_API_KEY: apiKey,
     // Every viewer here shares one IP (127.0.0.1); per-IP playback limits would measure the limiter.
+    STREAMFORGE_RATE_LIMIT_PLAYBACK: '0',
     ...(env.BENCH_SERVE_ENV ? JSON.parse(env.BENCH_SERVE_ENV) : {}),
   },
 });

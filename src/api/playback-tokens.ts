@@ -36,7 +36,7 @@ export function registerPlaybackTokenRoutes(app: FastifyInstance, ctx: AppContex
     const { id } = request.params as { id: string };
     const row = await editableVideo(ctx, request, id);
     const body = parseBody(requestSchema, request.body);
-    const ip = body.ip ?? (body.bindToClientIp ? normaliseIp(request.socket.remoteAddress) : undefined);
+    const ip = body.ip ?? (body.bindToClientIp ? normaliseIp(request.ip) : undefined);
     const { token, expiresAt } = await signPlaybackToken({
       key: ctx.auth.keys.playback,
       videoId: id,

@@ -16,6 +16,7 @@ import { canEdit, canUpload, canView } from '../auth/principal.js';
 import { grantAllows, normaliseIp, verifyPlaybackToken } from '../auth/playback-token.js';
 import type { VideoRow } from '../db/schema.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { corsAllows, corsAllowsCredentials } from './cors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,7 +43,9 @@ export async function registerRequestAuth(app: FastifyInstance, ctx: AppContext)
       return;
     }
     request.principal = auth.principal;
-    if (auth.principal?.via === 'session' && !SAFE_METHODS.has(request.method) && !isSameOrigin(request)) {
+    // Pages on origins listed in STREAMFORGE_API_CORS_ORIGINS are trusted with credentials (cors.ts).
+    const trustedOrigin = corsAllowsCredentials(ctx.config) && corsAllows(ctx.config, request.headers.origin);
+    if (auth.principal?.via === 'session' && !SAFE_METHODS.has(request.method) && !isSameOrigin(request) && !trustedOrigin) {
       throw new ForbiddenError('cross-site request refused: send it from this site, or use an API key or access token');
     }
   });
@@ -94,7 +97,7 @@ export async function viewableVideo(ctx: AppContext, request: FastifyRequest, id
   if (row && canView(request.principal, row)) return row;
   if (row && options.token) {
     const grant = await verifyPlaybackToken({ key: ctx.auth.keys.playback, token: options.token });
-    if (grant && grantAllows(grant, id, normaliseIp(request.socket.remoteAddress))) return row;
+    if (grant && grantAllows(grant, id, normaliseIp(request.ip))) return row;
   }
   // Bad credentials say so, rather than pass for anonymous; without any, a 404 hides whether the video exists.
   if (request.authProblem !== null) throw new UnauthorizedError(request.authProblem);

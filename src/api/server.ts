@@ -11,11 +11,13 @@ import { registerMetricsEndpoint } from '../observability/metrics-endpoint.js';
 import { registerRequestIdHeader, requestIdOf } from '../observability/request-id.js';
 import { registerApiDocs, registerApiDocsUi } from './api-docs.js';
 import { registerAuthRoutes } from './auth.js';
+import { registerApiCors } from './cors.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './health.js';
 import { registerImageRoutes } from './images.js';
 import { registerPlaybackTokenRoutes } from './playback-tokens.js';
 import { registerQualityRoutes } from './quality.js';
+import { registerRateLimits } from './rate-limit-hook.js';
 import { registerRequestAuth } from './request-auth.js';
 import { registerStageRoutes } from './stages.js';
 import { registerUploadRoutes } from './uploads.js';
@@ -28,6 +30,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     genReqId: requestIdOf,
+    // The same rule as the origin's (src/auth/client-ip.ts): request.ip is the client behind trusted proxies.
+    trustProxy: ctx.clientIp.trust,
     serverFactory: (handler) =>
       http.createServer((req, res) => {
         if (!ctx.origin.handle(req, res)) handler(req, res);
@@ -44,10 +48,14 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
   });
+  // Before authentication: preflights carry no credentials, and refusals must be readable cross-origin.
+  await registerApiCors(app, ctx.config);
   registerHealthRoutes(app, ctx);
   registerMetricsEndpoint(app, { metrics: ctx.metrics, token: ctx.config.metricsToken });
   // Every route below knows its caller (request.principal); each decides what that caller may do.
   await registerRequestAuth(app, ctx);
+  // After authentication: the limits count per API key or user where there is one.
+  registerRateLimits(app, ctx);
   registerAuthRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   registerVideoRoutes(app, ctx);

@@ -29,6 +29,7 @@ import { storageErrorOf } from '../storage/storage-errors.js';
 import { OWNER_ID_METADATA_KEY, UploadAcceptance, VIDEO_ID_METADATA_KEY } from '../videos/upload-acceptance.js';
 import type { Principal } from '../auth/principal.js';
 import { VIDEO_VISIBILITIES } from '../db/schema.js';
+import { corsAllows, corsAllowsCredentials } from './cors.js';
 import { requireUploader, requireUser } from './request-auth.js';
 import { parseExtraCodecs, titleSchema } from '../videos/video-intake.js';
 import { RedisUploadLocker } from './redis-upload-locker.js';
@@ -69,6 +70,9 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     respectForwardedHeaders: false,
     allowedHeaders: [CHECKSUM_HEADER],
     exposedHeaders: [VIDEO_ID_HEADER, CHECKSUM_ALGORITHM_HEADER],
+    // tus writes its own CORS headers (past Fastify's): the same decision as cors.ts, so none by default.
+    allowedOrigins: (origin) => corsAllows(ctx.config, origin),
+    allowedCredentials: corsAllowsCredentials(ctx.config),
     // Our ids, so the upload id can be the video id (see upload-acceptance.ts).
     namingFunction: () => newId(),
     // Before an upload is created or a byte is written: nothing to undo when we refuse.

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { ClientIp } from './client-ip.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { VideoRepository } from '../videos/video-repository.js';
 import { AccountRepository } from './account-repository.js';
@@ -20,12 +21,12 @@ export interface Auth {
   streamAccess: StreamAccess;
 }
 
-export async function openAuth(options: { config: Config; database: DatabaseHandle; videos: VideoRepository; logger: Logger }): Promise<Auth> {
+export async function openAuth(options: { config: Config; database: DatabaseHandle; videos: VideoRepository; clientIp: ClientIp; logger: Logger }): Promise<Auth> {
   const { config } = options;
   const accounts = new AccountRepository(options.database.db);
   await ensureAdmin({ accounts, username: config.adminUsername, password: config.adminPassword, logger: options.logger });
   const keys = await loadTokenKeys({ configuredSecret: config.authSecret, accounts });
   const authenticator = new Authenticator({ accounts, accessTokenKey: keys.access, bootstrapApiKey: config.apiKey });
-  const streamAccess = new StreamAccess({ lookup: (id) => options.videos.accessInfo(id), authenticator, playbackKey: keys.playback });
+  const streamAccess = new StreamAccess({ lookup: (id) => options.videos.accessInfo(id), authenticator, playbackKey: keys.playback, clientIp: options.clientIp.of });
   return { accounts, keys, authenticator, streamAccess };
 }

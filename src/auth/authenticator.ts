@@ -56,7 +56,7 @@ export class Authenticator {
       const found = await accounts.apiKeyUser(sha256Hex(credential));
       if (!found) return { invalid: 'unknown or revoked API key' };
       if (found.lastUsedAt === null || Date.now() - found.lastUsedAt > TOUCH_INTERVAL_MS) await accounts.touchApiKey(found.keyId);
-      return { principal: principalOf(found.user, 'api-key') };
+      return { principal: { ...principalOf(found.user, 'api-key'), apiKeyId: found.keyId } };
     }
     const userId = await verifyAccessToken({ key: this.options.accessTokenKey, token: credential });
     const user = userId === null ? null : await accounts.userById(userId);

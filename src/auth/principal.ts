@@ -12,6 +12,8 @@ export interface Principal {
   role: Role;
   /** How the caller proved who they are: a session cookie needs CSRF checks, the others do not. */
   via: 'session' | 'access-token' | 'api-key' | 'bootstrap-key';
+  /** The API key used (via `api-key`): rate limits count per key, not per user. */
+  apiKeyId?: string;
 }
 
 type VideoAccessFields = Pick<VideoRow, 'owner_id'> & { visibility: VideoVisibility };

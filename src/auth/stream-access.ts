@@ -54,6 +54,8 @@ export interface StreamAccessOptions {
   missingTtlMs?: number;
   /** Bounds on the memory of visibilities and verified tokens. */
   maxEntries?: number;
+  /** The client's address for IP-bound tokens (client-ip.ts: behind a trusted proxy, not the peer's); default the peer's. */
+  clientIp?: (req: IncomingMessage) => string | undefined;
 }
 
 const TOKEN_SEGMENT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -127,7 +129,7 @@ export class StreamAccess implements StreamAccessCheck {
   ): Promise<StreamAccessGrant | null> {
     if (token !== undefined) {
       const grant = await this.grantOf(token);
-      if (grant !== null && grantAllows(grant, videoId, normaliseIp(req.socket.remoteAddress))) return { path, private: true };
+      if (grant !== null && grantAllows(grant, videoId, this.options.clientIp?.(req) ?? normaliseIp(req.socket.remoteAddress))) return { path, private: true };
     }
     if (req.headers.authorization === undefined && req.headers.cookie === undefined) return null;
     const auth = await this.options.authenticator.authenticate(req.headers);

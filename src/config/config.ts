@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { EXTRA_VIDEO_CODECS } from '../pipeline/ladder-types.js';
 import { parseStorageUrl, StorageUrlError } from '../storage/storage-url.js';
@@ -198,6 +199,49 @@ export const configSchema = z.object({
   accessTokenTtlSec: z.coerce.number().int().min(60).max(7 * 24 * 60 * 60).default(3600),
   /** Password attempts (sign-in, access tokens) one client IP may make per minute, per API process; then 429. */
   authAttemptsPerMinute: z.coerce.number().int().min(1).max(100_000).default(30),
+  /**
+   * Requests per `rateLimitWindowMs` (docs/security.md "Rate limits"), per API key or user when
+   * authenticated, else per client IP; 0: no limit. `api`: every /api request but upload creation and
+   * tus PATCHes; `upload`: upload creations (multipart POST /api/videos, tus POST /api/uploads);
+   * `playback`: /stream/ per client IP, per API process (many viewers may share one NAT address).
+   */
+  rateLimitApi: z.coerce.number().int().min(0).default(600),
+  rateLimitUpload: z.coerce.number().int().min(0).default(30),
+  rateLimitPlayback: z.coerce.number().int().min(0).default(1200),
+  /** The window of the limits above: a full bucket refills over it, one request every window ÷ limit. */
+  rateLimitWindowMs: ms.default(60_000),
+  /** Who the limits skip: `admins` (every admin, the STREAMFORGE_API_KEY automation key included), `bootstrap-key` (that key only) or `none`. */
+  rateLimitExempt: z.enum(['admins', 'bootstrap-key', 'none']).default('admins'),
+  /**
+   * Which peers may say who the client is (X-Forwarded-For/-Proto/-Host), as Fastify's trustProxy:
+   * `false` (none: the client is the TCP peer), `true` (any: only when nothing else can reach the
+   * port), or a comma list of addresses, CIDRs and `loopback`, `linklocal`, `uniquelocal`.
+   */
+  trustProxy: z
+    .union([z.boolean(), z.string()])
+    .default(false)
+    .transform((v): boolean | string[] => {
+      if (typeof v === 'boolean' || v === 'true' || v === 'false') return v === true || v === 'true';
+      return v.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    })
+    .superRefine((v, ctx) => {
+      if (typeof v === 'boolean') return;
+      try {
+        proxyAddr.compile(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `true, false, or addresses/CIDRs/loopback,linklocal,uniquelocal: ${(err as Error).message}` });
+      }
+    }),
+  /**
+   * Origins whose pages may call /api from the browser (CORS): a comma list of exact origins
+   * (`https://app.example.com`), which may send credentials, or `*` (anyone, no credentials).
+   * Empty (default): none, same-origin only. /stream/ has its own STREAMFORGE_CORS_ORIGIN.
+   */
+  apiCorsOrigins: z
+    .union([z.array(z.string()), z.string()])
+    .default([])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((o) => o.trim().replace(/\/+$/, '')).filter((o) => o !== ''))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^\s/,]+)$/, '`*` or origins like https://app.example.com'))),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Bearer token a Prometheus scrape of /metrics must send; unset: /metrics is open (docs/operations.md). */
   metricsToken: z.string().min(16, 'at least 16 characters').optional(),
@@ -315,6 +359,13 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   sessionTtlMs: 'STREAMFORGE_SESSION_TTL_MS',
   accessTokenTtlSec: 'STREAMFORGE_ACCESS_TOKEN_TTL_SEC',
   authAttemptsPerMinute: 'STREAMFORGE_AUTH_ATTEMPTS_PER_MINUTE',
+  rateLimitApi: 'STREAMFORGE_RATE_LIMIT_API',
+  rateLimitUpload: 'STREAMFORGE_RATE_LIMIT_UPLOAD',
+  rateLimitPlayback: 'STREAMFORGE_RATE_LIMIT_PLAYBACK',
+  rateLimitWindowMs: 'STREAMFORGE_RATE_LIMIT_WINDOW_MS',
+  rateLimitExempt: 'STREAMFORGE_RATE_LIMIT_EXEMPT',
+  trustProxy: 'STREAMFORGE_TRUST_PROXY',
+  apiCorsOrigins: 'STREAMFORGE_API_CORS_ORIGINS',
   logLevel: 'LOG_LEVEL',
   metricsToken: 'STREAMFORGE_METRICS_TOKEN',
   apiDocs: 'STREAMFORGE_API_DOCS',

@@ -55,7 +55,14 @@ export interface OriginOptions {
    * a 404. Absent: every file is public.
    */
   access?: StreamAccessCheck;
+  /** Requests per client before 429 (src/rate-limit/rate-limits.ts); asked first. Absent: none. */
+  rateLimit?: OriginRateLimit;
   logger?: OriginLogger;
+}
+
+export interface OriginRateLimit {
+  /** Counts the request: 0 to serve it, else the seconds to wait (Retry-After). Synchronous and cheap. */
+  check(req: IncomingMessage): number;
 }
 
 export interface OriginStats {
@@ -87,13 +94,15 @@ const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 const NOT_FOUND_BODY = Buffer.from('Not Found\n');
 const NOT_ALLOWED_BODY = Buffer.from('Method Not Allowed\n');
 const SERVER_ERROR_BODY = Buffer.from('Internal Server Error\n');
+// The shape of the API's errors (src/api/error-handler.ts), for clients that read both.
+const RATE_LIMITED_BODY = Buffer.from('{"error":{"code":"rate_limited","message":"too many requests from this address"}}');
 
 export function createOrigin(options: OriginOptions): Origin {
   const urlPrefix = options.urlPrefix ?? '/stream/';
   const keyPrefix = options.keyPrefix ?? 'videos/';
   if (!urlPrefix.startsWith('/') || !urlPrefix.endsWith('/')) throw new TypeError('urlPrefix must start and end with "/"');
   if (keyPrefix !== '' && !keyPrefix.endsWith('/')) throw new TypeError('keyPrefix must end with "/"');
-  const { store, corsOrigin, redirectMedia, logger, access } = options;
+  const { store, corsOrigin, redirectMedia, logger, access, rateLimit } = options;
   const maxFileBytes = Math.min(options.cacheMaxFileBytes, options.cacheBytes);
   const revalidateAfterMs = options.revalidateAfterMs ?? DEFAULT_REVALIDATE_AFTER_MS;
   const streamHighWaterMark = options.streamHighWaterMark ?? 1024 * 1024;
@@ -118,6 +127,7 @@ export function createOrigin(options: OriginOptions): Origin {
   const notFoundHeaders = [...plainText, 'Content-Length', String(NOT_FOUND_BODY.length), ...errorHeaders];
   const notAllowedHeaders = [...plainText, 'Content-Length', String(NOT_ALLOWED_BODY.length), 'Allow', ALLOWED_METHODS, ...errorHeaders];
   const serverErrorHeaders = [...plainText, 'Content-Length', String(SERVER_ERROR_BODY.length), ...errorHeaders];
+  const rateLimitedHeaders = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(RATE_LIMITED_BODY.length), ...errorHeaders];
   const preflightHeaders = [
     'X-Content-Type-Options', 'nosniff',
     ...corsHeaders,
@@ -132,7 +142,9 @@ export function createOrigin(options: OriginOptions): Origin {
     if (url === undefined || !url.startsWith(urlPrefix)) return false;
     const method = req.method;
     if (method === 'GET' || method === 'HEAD') {
-      serve(req, res, url);
+      const retryAfterSec = rateLimit === undefined ? 0 : rateLimit.check(req);
+      if (retryAfterSec === 0) serve(req, res, url);
+      else sendRateLimited(req, res, retryAfterSec);
     } else if (method === 'OPTIONS') {
       res.writeHead(204, preflightHeaders);
       res.end();
@@ -260,6 +272,12 @@ export function createOrigin(options: OriginOptions): Origin {
     res.writeHead(404, notFoundHeaders);
     res.end(NOT_FOUND_BODY);
     traffic.record(req.method, 404, 'other', NOT_FOUND_BODY.length);
+  }
+
+  function sendRateLimited(req: IncomingMessage, res: ServerResponse, retryAfterSec: number): void {
+    res.writeHead(429, [...rateLimitedHeaders, 'Retry-After', String(retryAfterSec)]);
+    res.end(req.method === 'HEAD' ? undefined : RATE_LIMITED_BODY);
+    traffic.record(req.method, 429, 'other', req.method === 'HEAD' ? 0 : RATE_LIMITED_BODY.length);
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, key: string, err: unknown): void {
