@@ -33,7 +33,8 @@ const apiKey = `bench-${randomBytes(16).toString('hex')}`;
 const work = mkdtempSync(path.join(os.tmpdir(), 'streamforge-bench-load-'));
 const children = new Set();
 const cleanup = () => {
-  for (const child of children) child.kill('SIGKILL');
+  // SIGTERM, not SIGKILL: nginx's master then takes its workers down with it.
+  for (const child of children) child.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 };
 process.on('exit', cleanup);
@@ -109,6 +110,8 @@ for (const r of results) {
       `${r.rssPeakMb.toFixed(0)} | ${r.rssEndMb.toFixed(0)} |`,
   );
 }
+// nginx's workers outlive a SIGKILLed master: stop it the way nginx wants (SIGQUIT, graceful).
+await nginx?.stop();
 await serve.stop();
 
 /** Uploads the clips, waits for each to be ready, and returns one viewer's requests: per video the

@@ -34,7 +34,8 @@ writeFileSync(urlFile, urls.map((u) => u.path).join('\n') + '\n');
 
 const children = new Set();
 process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
+  // SIGTERM, not SIGKILL: nginx's master then takes its workers down with it.
+  for (const child of children) child.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });
 process.on('SIGINT', () => process.exit(130));
