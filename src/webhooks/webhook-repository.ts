@@ -98,7 +98,8 @@ export class WebhookRepository {
       .selectAll()
       .where('status', '=', 'pending')
       .where('job_enqueued_at', 'is', null)
-      .where('updated_at', '<', options.createdBefore)
+      // Inclusive, so that a zero delay means "everything up to now", even within the same millisecond.
+      .where('updated_at', '<=', options.createdBefore)
       .orderBy('created_at')
       .limit(options.limit)
       .execute();

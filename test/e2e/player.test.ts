@@ -322,8 +322,9 @@ describe('the player', () => {
     expect(sprite.width).toBeGreaterThan(0);
     expect(sprite.height).toBeGreaterThan(0);
     expect((await fetch(new URL(sprite.url, server.baseUrl))).status).toBe(200);
-    // The tile is decoded and drawn, not a broken image: the browser loaded the sprite.
-    expect(await page.evaluate((url) => performance.getEntriesByName(url).length, sprite.url)).toBeGreaterThan(0);
+    // The tile is decoded and drawn, not a broken image: the browser loaded the sprite (its resource
+    // timing entry appears once the load has finished, which may be after the tile is shown).
+    await page.waitForFunction((url) => performance.getEntriesByName(url).length > 0, sprite.url, { polling: 100 });
     await page.screenshot({ path: screenshotPath('player-scrub-preview.png'), animations: 'disabled' });
 
     // Clicking there seeks there.
