@@ -223,7 +223,9 @@ describe.each([
         STREAMFORGE_ROLE: role,
         STREAMFORGE_CHUNKED_MIN_DURATION_SEC: '20',
         STREAMFORGE_CHUNK_SECONDS: '12',
-        STREAMFORGE_JOB_LEASE_MS: '3000',
+        // Long enough that a live worker on a loaded CI machine never misses a heartbeat (a 3 s lease was
+        // once lost there and the chunk ran a third time); short enough that the killed one is noticed soon.
+        STREAMFORGE_JOB_LEASE_MS: '8000',
         STREAMFORGE_WORKER_CONCURRENCY: '1',
         STREAMFORGE_STAGE_CONCURRENCY: '0',
         STREAMFORGE_LOUDNESS_NORMALISE: 'false',
