@@ -23,6 +23,7 @@ import { patchFragmentTiming } from '../media/fragment-timing-patch.js';
 import { readInitSegment, readSegmentDecodeTime, readSegmentSamples } from '../media/mp4-boxes.js';
 import type { LeasedJob, Queue } from '../queue/queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { explainFullDisk } from '../storage/storage-errors.js';
 import type { ChunkKey, ChunkRenditionResult, ChunkRepository, ChunkResult, StoredChunkPlan } from '../videos/chunk-repository.js';
 import { chunkRowsOf } from '../videos/chunk-repository.js';
 import type { VideoEventBus } from '../videos/video-events.js';
@@ -95,7 +96,8 @@ export function createChunkHandler(deps: ChunkedJobDeps) {
       }
       log.info({ ffmpegMs: result.ffmpegMs, segments: result.renditions[0]?.segments.length }, 'chunk done');
       await afterChunk(deps, stored);
-    } catch (err) {
+    } catch (thrown) {
+      const err = await explainFullDisk(scratch, thrown);
       const forGood = (err instanceof PermanentError || job.attempt >= job.maxAttempts) && !ctx.signal.aborted;
       const reason = `${key.kind === 'audio' ? 'audio' : `chunk ${key.idx}`}: ${(err as Error).message}`;
       await chunks.recordError(key, job.owner, reason, forGood).catch(() => {});

@@ -21,6 +21,7 @@ import type { H264Encoder } from '../media/encoders.js';
 import { probeMedia } from '../media/ffprobe.js';
 import type { LeasedJob, Queue } from '../queue/queue.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { explainFullDisk } from '../storage/storage-errors.js';
 import type { ChunkRepository } from '../videos/chunk-repository.js';
 import type { VideoEventBus } from '../videos/video-events.js';
 import type { VideoRepository } from '../videos/video-repository.js';
@@ -197,7 +198,8 @@ export function createProcessVideoHandler(deps: ProcessVideoDeps) {
         log,
       });
       await completeVideo({ store, videos, events, stageDeps: deps.stageDeps, videoId, version, media, plan, subtitles, log });
-    } catch (err) {
+    } catch (thrown) {
+      const err = await explainFullDisk(videoWorkDir, thrown);
       const permanent = err instanceof PermanentError;
       const lastAttempt = job.attempt >= job.maxAttempts;
       if ((permanent || lastAttempt) && !ctx.signal.aborted) {
