@@ -5,7 +5,8 @@
  *   DIR/streamforge.db   an online snapshot (SQLite's backup API: consistent, no lock held for long)
  *   DIR/blobs/…          every blob, copied (reflinks where the filesystem has them)
  *   DIR/uploads/…        resumable uploads in progress, with --include-uploads
- *   DIR/manifest.json    written last: versions, migrations, SHA-256 of the snapshot, blob totals
+ *   DIR/blobs.sha256     the SHA-256 of every copied blob (`sha256sum -c` reads it too); uploads.sha256 alike
+ *   DIR/manifest.json    written last: versions, migrations, SHA-256 of the snapshot and of those lists, totals
  *
  * The scale-out mode (PostgreSQL, S3, Redis) is backed up with those systems' own tools; docs/backup.md
  * gives the procedure.
@@ -34,8 +35,16 @@ export interface BackupManifest {
   /** Migrations applied in the snapshot: a restore needs a StreamForge that knows them all. */
   migrations: string[];
   database: { file: string; bytes: number; sha256: string };
-  blobs: { dir: string; files: number; bytes: number };
-  uploads: { dir: string; files: number; bytes: number } | null;
+  blobs: BackupPart;
+  uploads: BackupPart | null;
+}
+
+/** A copied tree: its totals and, since 0.1, its files' checksums (a sha256sum list) and that list's own SHA-256. */
+interface BackupPart {
+  dir: string;
+  files: number;
+  bytes: number;
+  checksums?: { file: string; sha256: string };
 }
 
 /** The installation is not one this command can back up (PostgreSQL or S3: docs/backup.md). */
@@ -91,9 +100,14 @@ export async function backup(options: BackupOptions): Promise<BackupManifest> {
   await snapshotDatabase(paths.databaseFile, snapshot);
   const database = { file: DATABASE_FILE, bytes: (await stat(snapshot)).size, sha256: await sha256Of(snapshot) };
   const migrations = appliedMigrations(snapshot);
-  const blobs = { dir: BLOBS_DIR, ...(await copyTree(paths.blobRoot, path.join(dir, BLOBS_DIR), { skip: [BLOB_TEMP_DIR] })) };
+  await copyTree(paths.blobRoot, path.join(dir, BLOBS_DIR), { skip: [BLOB_TEMP_DIR] });
+  const blobs = await checksumPart(dir, BLOBS_DIR);
   // An upload being appended to is copied up to some offset; its client resumes from there.
-  const uploads = options.includeUploads ? { dir: UPLOADS_DIR, ...(await copyTree(paths.uploadsDir, path.join(dir, UPLOADS_DIR))) } : null;
+  let uploads: BackupPart | null = null;
+  if (options.includeUploads) {
+    await copyTree(paths.uploadsDir, path.join(dir, UPLOADS_DIR));
+    uploads = await checksumPart(dir, UPLOADS_DIR);
+  }
 
   const manifest: BackupManifest = {
     format: 'streamforge-backup',
@@ -142,7 +156,7 @@ export async function restore(options: RestoreOptions): Promise<BackupManifest> 
   return manifest;
 }
 
-/** Reads the manifest and checks the backup against it: the snapshot's SHA-256, the blob and upload totals. */
+/** Reads the manifest and checks the backup against it: the snapshot's SHA-256, every blob's and upload's SHA-256 and the totals. */
 export async function verifyBackup(dir: string): Promise<BackupManifest> {
   let manifest: BackupManifest;
   try {
@@ -166,8 +180,51 @@ export async function verifyBackup(dir: string): Promise<BackupManifest> {
     if (found.files !== part.files || found.bytes !== part.bytes) {
       throw new BackupRefusedError(`${part.dir}/ holds ${found.files} files (${found.bytes} bytes), the manifest says ${part.files} (${part.bytes} bytes): the backup is incomplete or was altered`);
     }
+    if (part.checksums) await verifyChecksums(dir, part, part.checksums);
   }
   return manifest;
+}
+
+/**
+ * Hashes every file of a copied tree into `<dir>.sha256` (sha256sum's format, paths relative to the
+ * backup, sorted): the copies are read back, so the list vouches for what the backup holds.
+ */
+async function checksumPart(backupDir: string, dir: string): Promise<BackupPart> {
+  const lines: string[] = [];
+  let bytes = 0;
+  for (const file of await filesUnder(path.join(backupDir, dir))) {
+    lines.push(`${await sha256Of(file)}  ${path.relative(backupDir, file)}`);
+    bytes += (await stat(file)).size;
+  }
+  const listFile = `${dir}.sha256`;
+  const list = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+  await writeFile(path.join(backupDir, listFile), list);
+  return { dir, files: lines.length, bytes, checksums: { file: listFile, sha256: createHash('sha256').update(list).digest('hex') } };
+}
+
+async function verifyChecksums(backupDir: string, part: BackupPart, checksums: { file: string; sha256: string }): Promise<void> {
+  const list = await readFile(path.join(backupDir, checksums.file), 'utf8').catch(() => null);
+  if (list === null || createHash('sha256').update(list).digest('hex') !== checksums.sha256) {
+    throw new BackupRefusedError(`${checksums.file} is missing or does not match the manifest: the backup is damaged or was altered; refusing to restore it`);
+  }
+  const expected = new Map(list.split('\n').filter(Boolean).map((line) => [line.slice(66), line.slice(0, 64)] as const));
+  for (const file of await filesUnder(path.join(backupDir, part.dir))) {
+    const relative = path.relative(backupDir, file);
+    const sha256 = await sha256Of(file);
+    if (expected.get(relative) !== sha256) {
+      throw new BackupRefusedError(
+        `${relative} ${expected.has(relative) ? `has SHA-256 ${sha256}, ${checksums.file} says ${expected.get(relative)}` : `is not in ${checksums.file}`}: the backup is damaged or was altered; refusing to restore it`,
+      );
+    }
+    expected.delete(relative);
+  }
+  if (expected.size > 0) throw new BackupRefusedError(`${[...expected.keys()][0]} is missing from the backup: it is incomplete; refusing to restore it`);
+}
+
+/** Every file under `dir`, sorted (none when it does not exist). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
 }
 
 /** SQLite's online backup: pages copied in steps, each under a short read lock; the server keeps writing. */
@@ -220,14 +277,10 @@ async function copyTree(from: string, to: string, options: { skip?: string[] } =
 }
 
 async function treeTotals(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
   let bytes = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (!entry.isFile()) continue;
-    files++;
-    bytes += (await stat(path.join(entry.parentPath, entry.name))).size;
-  }
-  return { files, bytes };
+  const files = await filesUnder(dir);
+  for (const file of files) bytes += (await stat(file)).size;
+  return { files: files.length, bytes };
 }
 
 async function entriesOf(dir: string): Promise<string[]> {

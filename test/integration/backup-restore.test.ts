@@ -7,7 +7,8 @@
  * scale-out procedure's database step (pg_dump / pg_restore) runs when pg_dump is installed.
  */
 import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +20,7 @@ import { dropPostgresTestDatabase, postgresTestUrl } from '../helpers/postgres.j
 import { freePort, startServerProcess } from '../helpers/server-process.js';
 
 const run = promisify(execFile);
+const ORIGINAL_KEY = 'originals/AAAAAAAAAAAA';
 const scratch = mkdtempSync(path.join(tmpdir(), 'sf-backup-'));
 const processes: ChildProcess[] = [];
 afterAll(() => {
@@ -143,11 +145,14 @@ describe('streamforge backup / restore (embedded)', () => {
     await stop(server2);
   });
 
-  it('refuses a backup whose database snapshot was altered by one byte', async () => {
+  it('refuses a backup whose database snapshot or a blob was altered by one byte', async () => {
     const dataDir = path.join(scratch, 'small');
     const port = await freePort();
     const server = await startServerProcess({ port, dataDir, env: serverEnv });
     processes.push(server);
+    // A blob to back up (an original of no video: the janitor would take it only after its grace).
+    mkdirSync(path.join(dataDir, 'blobs', 'originals'), { recursive: true });
+    writeFileSync(path.join(dataDir, 'blobs', ORIGINAL_KEY), randomBytes(4096));
     const backupDir = path.join(scratch, 'small-backup');
     expect((await cli(['backup', backupDir, '--data-dir', dataDir])).code).toBe(0);
     await stop(server);
@@ -162,8 +167,22 @@ describe('streamforge backup / restore (embedded)', () => {
     const refused = await cli(['restore', tampered, '--data-dir', target]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/streamforge: the database snapshot .* has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the backup is damaged or was altered; refusing to restore it/);
-    // The untouched backup restores.
+
+    // A blob altered by one byte (same size: the totals alone cannot tell), or a blob removed.
+    const blobTampered = path.join(scratch, 'blob-tampered');
+    cpSync(backupDir, blobTampered, { recursive: true });
+    const blob = path.join(blobTampered, 'blobs', ORIGINAL_KEY);
+    const blobBytes = readFileSync(blob);
+    blobBytes[7]! ^= 0x01;
+    writeFileSync(blob, blobBytes);
+    const refusedBlob = await cli(['restore', blobTampered, '--data-dir', target]);
+    expect(refusedBlob.code).not.toBe(0);
+    expect(refusedBlob.stderr).toMatch(new RegExp(`streamforge: blobs/${ORIGINAL_KEY} has SHA-256 [0-9a-f]{64}, blobs.sha256 says [0-9a-f]{64}: the backup is damaged or was altered`));
+    expect(readFileSync(path.join(backupDir, 'blobs.sha256'), 'utf8')).toContain(`  blobs/${ORIGINAL_KEY}\n`);
+
+    // The untouched backup restores, with the blob's bytes.
     expect((await cli(['restore', backupDir, '--data-dir', target])).code).toBe(0);
+    expect(readFileSync(path.join(target, 'blobs', ORIGINAL_KEY))).toEqual(readFileSync(path.join(dataDir, 'blobs', ORIGINAL_KEY)));
   });
 });
 
