@@ -10,14 +10,15 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Starts StreamForge on a free port and resolves once /ready answers 200. Embedded means embedded:
  * DATABASE_URL, REDIS_URL and STORAGE_URL are inherited only when `env` sets them.
- * @param {{ name: string, args: string[], env: Record<string, string> }} options
+ * @param {{ name: string, args: string[], env: Record<string, string>, nodeArgs?: string[] }} options `nodeArgs`: options
+ *   for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses)
  * @returns {Promise<{ port: number, pid: number, child: import('node:child_process').ChildProcess, stop(): Promise<void> }>}
  */
-export async function startServe({ name, args, env }) {
+export async function startServe({ name, args, env, nodeArgs = [] }) {
   const port = await freePort();
   const childEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' };
   for (const setting of ['DATABASE_URL', 'REDIS_URL', 'STORAGE_URL']) if (!(setting in env)) delete childEnv[setting];
-  const child = spawn(process.execPath, [path.join(repo, 'bin/streamforge.js'), ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(repo, 'bin/streamforge.js'), ...args], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
   const stop = () =>
@@ -48,4 +49,15 @@ export function freePort() {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** Polls a video's record until it is ready (or failed, or `timeoutMs` passed); returns the record. */
+export async function waitForVideoReady({ base, apiKey, id, timeoutMs }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const video = await (await fetch(`${base}/api/videos/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json();
+    if (video.status === 'ready') return video;
+    if (video.status === 'failed' || Date.now() > deadline) throw new Error(`video ${id}: ${video.status} ${video.error ?? ''}`);
+    await new Promise((r) => setTimeout(r, 500)); // polling for a condition, bounded by the deadline
+  }
 }

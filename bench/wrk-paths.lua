@@ -3,7 +3,11 @@
 --   $WRK_TARGETS  "127.0.0.1:8081,127.0.0.1:8082": threads are spread round-robin over several
 --                 servers with no proxy in between;
 --   $WRK_DELAY_MS  a pause before each request of a connection, to model viewers who fetch one
---                 segment per segment duration instead of as fast as they can.
+--                 segment per segment duration instead of as fast as they can;
+--   $WRK_CLIENT_ADDRESSES  N > 0: requests carry `X-Forwarded-For: 10.x.y.z`, cycling through N
+--                 distinct addresses, as a reverse proxy in front of the server would say for N
+--                 clients (a per-client limit then sees N clients, not one 127.0.0.1). The requests
+--                 are formatted once in init(), so the header costs wrk nothing per request.
 -- `done` prints one machine-readable line for wrk.js.
 local thread_count = 0
 
@@ -22,10 +26,23 @@ end
 local requests = {}
 local next_index = 0
 local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0") or 0
+local client_addresses = tonumber(os.getenv("WRK_CLIENT_ADDRESSES") or "0") or 0
 
 function init(args)
+  local paths = {}
   for line in io.lines(os.getenv("WRK_PATH_FILE")) do
-    if #line > 0 then requests[#requests + 1] = wrk.format("GET", line) end
+    if #line > 0 then paths[#paths + 1] = line end
+  end
+  if client_addresses > 0 then
+    -- Path i mod #paths from address i mod N, over a whole number of passes through the paths.
+    local count = math.ceil(math.max(#paths, client_addresses) / #paths) * #paths
+    for i = 0, count - 1 do
+      local a = i % client_addresses
+      local address = string.format("10.%d.%d.%d", math.floor(a / 65536) % 256, math.floor(a / 256) % 256, a % 256)
+      requests[#requests + 1] = wrk.format("GET", paths[i % #paths + 1], { ["X-Forwarded-For"] = address })
+    end
+  else
+    for _, p in ipairs(paths) do requests[#requests + 1] = wrk.format("GET", p) end
   end
   next_index = ((thread_index or 0) * 7) % #requests
 end

@@ -15,15 +15,17 @@ const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'wrk-path
  * @param {number} options.seconds
  * @param {number} [options.delayMs] pause before each request of a connection (paced viewers)
  * @param {number} [options.timeoutS] a request slower than this counts as a timeout (default 5)
+ * @param {number} [options.clientAddresses] N > 0: send `X-Forwarded-For` cycling through N addresses (wrk-paths.lua)
  */
 export async function runWrk(options) {
-  const { ports, pathFile, connections, threads, seconds, delayMs = 0, timeoutS = 5 } = options;
+  const { ports, pathFile, connections, threads, seconds, delayMs = 0, timeoutS = 5, clientAddresses = 0 } = options;
   const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', `${timeoutS}s`, '-s', script, `http://127.0.0.1:${ports[0]}`];
   const env = {
     ...process.env,
     WRK_PATH_FILE: pathFile,
     WRK_TARGETS: ports.length > 1 ? ports.map((p) => `127.0.0.1:${p}`).join(',') : '',
     WRK_DELAY_MS: String(delayMs),
+    WRK_CLIENT_ADDRESSES: String(clientAddresses),
   };
   const output = await new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { env, stdio: ['ignore', 'pipe', 'inherit'] });

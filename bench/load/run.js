@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { startNginx } from '../nginx.js';
-import { startServe } from '../serve.js';
+import { startServe, waitForVideoReady } from '../serve.js';
 import { runWrk } from '../wrk.js';
 
 const env = process.env;
@@ -128,7 +128,7 @@ async function uploadVideos() {
     const res = await fetch(`${base}/api/videos`, { method: 'POST', body: form, headers: { authorization: `Bearer ${apiKey}` } });
     if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${await res.text()}`);
     const { id } = await res.json();
-    const video = await waitReady(id);
+    const video = await waitForVideoReady({ base, apiKey, id, timeoutMs: 15 * 60_000 });
     const master = new URL(video.playback.hls, base);
     list.push({ path: master.pathname, bytes: 0 });
     for (const variant of playlistUris(await (await fetch(master)).text())) {
@@ -142,15 +142,6 @@ async function uploadVideos() {
   return list;
 }
 
-async function waitReady(id) {
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    const video = await (await fetch(`${base}/api/videos/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json();
-    if (video.status === 'ready') return video;
-    if (video.status === 'failed' || Date.now() > deadline) throw new Error(`video ${id}: ${video.status} ${video.error ?? ''}`);
-    await new Promise((r) => setTimeout(r, 500)); // polling for a condition, bounded by the deadline
-  }
-}
 
 /** URIs of a playlist: variant playlists (master) or media segments, with EXT-X-MAP's init first. */
 function playlistUris(text, withMap = false) {

@@ -1,7 +1,10 @@
-// One of the two Node servers the origin benchmark compares, in its own process (optionally a cluster):
-//   BENCH_SERVER=origin    createOrigin() from the compiled src/delivery, in a plain http server
-//   BENCH_SERVER=baseline  plain http + fs.stat + fs.createReadStream().pipe(res)
-// Env: BENCH_ROOT (the store root, holding videos/), BENCH_WORKERS (1 = no cluster), ORIGIN_MODULE.
+// The origin benchmark's reference Node servers, in their own process (optionally a cluster). The
+// server the goal is about is not here: it is the real `streamforge serve` (run.js).
+//   BENCH_SERVER=origin-bare  createOrigin() from the compiled src/delivery in a plain http server,
+//                             WITHOUT the access check and the playback limit: what they cost is
+//                             the difference to `streamforge`
+//   BENCH_SERVER=baseline     plain http + fs.stat + fs.createReadStream().pipe(res)
+// Env: BENCH_ROOT (the blob store root, holding videos/), BENCH_WORKERS (1 = no cluster), ORIGIN_MODULE.
 // Prints `LISTENING <port>` on stdout once every worker listens.
 import cluster from 'node:cluster';
 import fs from 'node:fs';
@@ -9,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const kind = process.env.BENCH_SERVER ?? 'origin';
+const kind = process.env.BENCH_SERVER ?? 'origin-bare';
 const root = process.env.BENCH_ROOT;
 const workers = Number(process.env.BENCH_WORKERS ?? '1');
 if (!root) throw new Error('BENCH_ROOT is required');
@@ -30,7 +33,7 @@ if (workers > 1 && cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  const handler = kind === 'origin' ? await originHandler() : baselineHandler();
+  const handler = kind === 'origin-bare' ? await originHandler() : baselineHandler();
   const server = http.createServer(handler);
   server.keepAliveTimeout = 65_000;
   server.listen(0, '127.0.0.1', () => {
