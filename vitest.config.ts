@@ -18,6 +18,8 @@ const notRepeatedInScaleOut = [
   'test/integration/uploads-scale-out.test.ts',
   'test/integration/deploy-examples.test.ts',
   'test/integration/edge-cache.test.ts',
+  // nginx reads the blob directory: local storage by construction.
+  'test/integration/nginx-private.test.ts',
   // Reads SQLite and the blob directory directly: embedded by construction (kill tests of the
   // scale-out mode are in scale-out-faults.test.ts and chunked-encoding.test.ts).
   'test/integration/crash-recovery.test.ts',

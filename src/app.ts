@@ -12,6 +12,7 @@ import type { Config } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import type { CacheInvalidationBus } from './delivery/cache-invalidation.js';
 import { DeletionAnnouncingBlobStore } from './delivery/deletion-announcing-store.js';
+import { createAccelRedirect } from './delivery/accel-redirect.js';
 import { createMediaRedirect } from './delivery/media-redirect.js';
 import { openCacheInvalidationBus } from './delivery/open-cache-invalidation-bus.js';
 import { createOrigin, type Origin } from './delivery/origin.js';
@@ -124,6 +125,11 @@ export async function createAppContext(options: CreateAppContextOptions): Promis
     redirectMedia:
       config.s3Delivery === 'redirect' && store.signedUrl !== undefined
         ? createMediaRedirect({ signer: { signedUrl: store.signedUrl.bind(store) }, expiresInSeconds: config.s3PresignExpiresSeconds })
+        : undefined,
+    // The config allows a prefix with local storage only, so localPath is there.
+    accelRedirect:
+      config.accelRedirectPrefix !== undefined && store.localPath !== undefined
+        ? createAccelRedirect({ uriPrefix: config.accelRedirectPrefix, localPath: store.localPath })
         : undefined,
     logger: logger.child({ component: 'origin' }),
   });

@@ -65,6 +65,17 @@ export const configSchema = z.object({
   s3Delivery: z.enum(['proxy', 'redirect']).default('proxy'),
   /** Lifetime of the presigned URLs of redirect delivery. */
   s3PresignExpiresSeconds: z.coerce.number().int().min(60).max(7 * 24 * 60 * 60).default(3600),
+  /**
+   * Behind the shipped nginx (deploy/nginx/streamforge-edge.conf), with local storage: the URI prefix
+   * of nginx's `internal` location over the blob directory, e.g. `/_streamforge_blobs/`. An authorised
+   * request for a private video's file is then answered with `X-Accel-Redirect: <prefix><blob key>`
+   * and nginx sends the bytes (src/delivery/accel-redirect.ts). Unset: this process sends them.
+   */
+  accelRedirectPrefix: z
+    .string()
+    .regex(/^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)+$/, 'a path like /_streamforge_blobs/: segments of A-Z a-z 0-9 . _ -, starting and ending with "/"')
+    .refine((p) => !['/stream/', '/api/', '/assets/'].some((owned) => p.startsWith(owned)), 'must not be under /stream/, /api/ or /assets/ (nginx would send the redirect back to StreamForge)')
+    .optional(),
   /** Largest accepted upload, in bytes (default 10 GiB). */
   maxUploadBytes: bytes.default(10 * 1024 ** 3),
   /**
@@ -280,6 +291,13 @@ export const configSchema = z.object({
   if (config.s3Delivery === 'redirect' && !config.storageUrl.startsWith('s3://')) {
     ctx.addIssue({ code: 'custom', path: ['s3Delivery'], message: 'redirect delivery needs S3 storage (STORAGE_URL=s3://…)' });
   }
+  if (config.accelRedirectPrefix !== undefined && !config.storageUrl.startsWith('file:')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['accelRedirectPrefix'],
+      message: 'X-Accel-Redirect delivery needs local storage (STORAGE_URL=file:…) that nginx can read; with S3 use STREAMFORGE_S3_DELIVERY=redirect',
+    });
+  }
 });
 
 export type Config = z.output<typeof configSchema> & {
@@ -305,6 +323,7 @@ export const envNames: Record<keyof z.input<typeof configSchema>, string> = {
   s3PartSizeBytes: 'STREAMFORGE_S3_PART_SIZE_BYTES',
   s3Delivery: 'STREAMFORGE_S3_DELIVERY',
   s3PresignExpiresSeconds: 'STREAMFORGE_S3_PRESIGN_EXPIRES_SECONDS',
+  accelRedirectPrefix: 'STREAMFORGE_ACCEL_REDIRECT_PREFIX',
   maxUploadBytes: 'STREAMFORGE_MAX_UPLOAD_BYTES',
   minFreeBytes: 'STREAMFORGE_MIN_FREE_BYTES',
   uploadsDir: 'STREAMFORGE_UPLOADS_DIR',

@@ -11,12 +11,14 @@
  *
  * A store without local files (S3) is proxied through the same cache, or, with `redirectMedia`, media
  * files are answered with a 302 to the store (media-redirect.ts) and only manifests and documents
- * pass through here.
+ * pass through here. Behind the shipped nginx, `accelRedirect` hands every authorised private file
+ * to nginx to send from disk (accel-redirect.ts); public ones are still answered here, for its cache.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlobStore } from '../storage/blob-store.js';
 import { openBlob, type OpenedBlob } from './blob-source.js';
 import { assetKindOf, DEFAULT_REVALIDATE_AFTER_MS } from './cache-policy.js';
+import type { AccelRedirect } from './accel-redirect.js';
 import type { MediaRedirect } from './media-redirect.js';
 import { privateView } from './private-served-file.js';
 import { OriginTraffic } from './origin-traffic.js';
@@ -50,6 +52,11 @@ export interface OriginOptions {
   streamHighWaterMark?: number;
   /** Answer media files with a redirect to the store instead of their bytes (config `s3Delivery`). */
   redirectMedia?: MediaRedirect;
+  /**
+   * Answer authorised private requests with an X-Accel-Redirect for nginx to serve from disk instead
+   * of their bytes (config `accelRedirectPrefix`; local stores only). Public files are unaffected.
+   */
+  accelRedirect?: AccelRedirect;
   /**
    * Who may read which video (src/auth/stream-access.ts): asked before anything else; a refusal is
    * a 404. Absent: every file is public.
@@ -102,7 +109,7 @@ export function createOrigin(options: OriginOptions): Origin {
   const keyPrefix = options.keyPrefix ?? 'videos/';
   if (!urlPrefix.startsWith('/') || !urlPrefix.endsWith('/')) throw new TypeError('urlPrefix must start and end with "/"');
   if (keyPrefix !== '' && !keyPrefix.endsWith('/')) throw new TypeError('keyPrefix must end with "/"');
-  const { store, corsOrigin, redirectMedia, logger, access, rateLimit } = options;
+  const { store, corsOrigin, redirectMedia, accelRedirect, logger, access, rateLimit } = options;
   const maxFileBytes = Math.min(options.cacheMaxFileBytes, options.cacheBytes);
   const revalidateAfterMs = options.revalidateAfterMs ?? DEFAULT_REVALIDATE_AFTER_MS;
   const streamHighWaterMark = options.streamHighWaterMark ?? 1024 * 1024;
@@ -121,7 +128,8 @@ export function createOrigin(options: OriginOptions): Origin {
   ];
   const commonHeaders = ['Accept-Ranges', 'bytes', 'X-Content-Type-Options', 'nosniff', ...corsHeaders];
   const errorHeaders = ['X-Content-Type-Options', 'nosniff', ...corsHeaders, 'Cache-Control', 'no-store'];
-  // A cross-origin player follows a redirect only if the redirect itself passes CORS.
+  // A cross-origin player follows a redirect only if the redirect itself passes CORS (and nginx copies
+  // these from an X-Accel-Redirect answer: deploy/nginx/streamforge-edge.conf).
   const redirectHeaders = ['X-Content-Type-Options', 'nosniff', ...corsHeaders];
   const plainText = ['Content-Type', 'text/plain; charset=utf-8'];
   const notFoundHeaders = [...plainText, 'Content-Length', String(NOT_FOUND_BODY.length), ...errorHeaders];
@@ -178,6 +186,10 @@ export function createOrigin(options: OriginOptions): Origin {
 
   /** Serves `urlPath` (any token prefix removed); `privately`: with private caching headers. */
   function serveGranted(req: IncomingMessage, res: ServerResponse, urlPath: string, privately: boolean): void {
+    if (privately && accelRedirect !== undefined) {
+      serveByNginx(req, res, accelRedirect, urlPath);
+      return;
+    }
     // Only keys of validated paths are ever stored, so a hit needs no validation.
     const hit = cache.get(keyPrefix + urlPath.slice(urlPrefix.length));
     if (hit !== undefined && (hit.revalidateAtMs === Infinity || hit.revalidateAtMs > Date.now())) {
@@ -201,6 +213,25 @@ export function createOrigin(options: OriginOptions): Origin {
       return;
     }
     serveFromStore(req, res, target, privately).catch((err: unknown) => fail(req, res, target.key, err));
+  }
+
+  /**
+   * A private file sent by nginx (accel-redirect.ts). Range and conditional headers are nginx's to
+   * answer, on the file. Counted as an answer of status 200 with no body: its bytes leave from nginx,
+   * whose access log has them ($body_bytes_sent), and counting them here would be guessing (a Range,
+   * a 304, a client gone early).
+   */
+  function serveByNginx(req: IncomingMessage, res: ServerResponse, accel: AccelRedirect, urlPath: string): void {
+    const target = resolveStreamPath(urlPath, { urlPrefix, keyPrefix });
+    if (target === null) {
+      sendNotFound(req, res);
+      return;
+    }
+    // Not Accept-Ranges: nginx keeps ours and adds its own, which would make two.
+    accel.respond(res, target, redirectHeaders).then(
+      (handed) => (handed ? traffic.record(req.method, 200, assetKindOf(target.extension), 0) : sendNotFound(req, res)),
+      (err: unknown) => fail(req, res, target.key, err),
+    );
   }
 
   async function serveFromStore(req: IncomingMessage, res: ServerResponse, target: StreamTarget, privately: boolean): Promise<void> {

@@ -346,7 +346,7 @@ describe('deploy/nginx/streamforge-edge.conf', () => {
       throw new Error(`unbalanced ${name}`);
     };
     const stream = block('location /stream/');
-    for (const directive of ['proxy_cache streamforge_stream;', 'proxy_cache_lock on;', 'proxy_cache_key $uri;', 'proxy_set_header Cookie "";', 'proxy_cache_revalidate on;']) {
+    for (const directive of ['proxy_cache streamforge_stream;', 'proxy_cache_lock on;', 'proxy_cache_key $uri;', 'proxy_set_header Cookie $streamforge_session_cookie;', 'proxy_cache_revalidate on;']) {
       expect(stream).toContain(directive);
     }
     expect(stream).toMatch(/proxy_cache_use_stale updating error timeout\b/);

@@ -9,17 +9,13 @@
  * unbuffered, a processing video's playlists stay fresh through the edge, and Range requests on
  * segments and download.mp4 (sliced) return the origin's bytes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followEvents, sseEvents, startTestServer, uploadFile, type TestServer } from '../helpers/app-server.js';
-import { generatedClip, repoRoot } from '../helpers/media.js';
+import { generatedClip } from '../helpers/media.js';
+import { isManifest, playAsViewer, resolveUri, startEdge, type Edge, type Fetched } from '../helpers/nginx.js';
 
-const SHIPPED_CONFIG = path.join(repoRoot, 'deploy/nginx/streamforge-edge.conf');
 const COLD_VIEWERS = 12;
 const WARM_VIEWERS = 8;
 const VIEWERS = COLD_VIEWERS + WARM_VIEWERS;
@@ -28,14 +24,6 @@ interface OriginRequest {
   method: string;
   path: string;
   range: string | undefined;
-}
-
-interface Fetched {
-  path: string;
-  status: number;
-  cacheStatus: string | null;
-  cacheControl: string | null;
-  body: Buffer;
 }
 
 let server: TestServer;
@@ -154,8 +142,8 @@ describe('nginx edge cache (deploy/nginx/streamforge-edge.conf)', () => {
 
   it('answers Range requests with the origin\'s bytes: segments from the cached file, download.mp4 in slices', async () => {
     const master = await text(`${edge.url}${hlsPath}`);
-    const playlistPath = resolve(hlsPath, master.split('\n').find((l) => l !== '' && !l.startsWith('#'))!);
-    const segmentPath = resolve(playlistPath, (await text(`${edge.url}${playlistPath}`)).split('\n').find((l) => l.endsWith('.m4s'))!);
+    const playlistPath = resolveUri(hlsPath, master.split('\n').find((l) => l !== '' && !l.startsWith('#'))!);
+    const segmentPath = resolveUri(playlistPath, (await text(`${edge.url}${playlistPath}`)).split('\n').find((l) => l.endsWith('.m4s'))!);
     const before = originRequests.length;
 
     const segment = Buffer.from(await (await fetch(`${server.baseUrl}${segmentPath}`)).arrayBuffer());
@@ -225,7 +213,7 @@ async function pollPlaylistUntilReady(id: string): Promise<{ bodies: Set<string>
   const startedAt = Date.now();
   const video = await (await fetch(`${server.baseUrl}/api/videos/${id}`)).json();
   const master = await text(`${edge.url}${video.playback.hls}`);
-  const path = resolve(video.playback.hls, master.split('\n').find((l) => l !== '' && !l.startsWith('#'))!);
+  const path = resolveUri(video.playback.hls, master.split('\n').find((l) => l !== '' && !l.startsWith('#'))!);
   const bodies = new Set<string>();
   let edgeRequests = 0;
   for (;;) {
@@ -239,150 +227,8 @@ async function pollPlaylistUntilReady(id: string): Promise<{ bodies: Set<string>
   }
 }
 
-/** What a player does: master, every media playlist, then the init segment and every segment of each. */
-async function playAsViewer(baseUrl: string, masterPath: string): Promise<Fetched[]> {
-  const fetched: Fetched[] = [];
-  const get = async (p: string) => {
-    const res = await fetch(`${baseUrl}${p}`);
-    const f: Fetched = {
-      path: p,
-      status: res.status,
-      cacheStatus: res.headers.get('x-cache-status'),
-      cacheControl: res.headers.get('cache-control'),
-      body: Buffer.from(await res.arrayBuffer()),
-    };
-    fetched.push(f);
-    return f;
-  };
-  const master = (await get(masterPath)).body.toString();
-  const playlists = [
-    ...[...master.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!),
-    ...master.split('\n').filter((l) => l !== '' && !l.startsWith('#')),
-  ].map((uri) => resolve(masterPath, uri));
-  const media: string[][] = [];
-  for (const playlist of playlists) {
-    const body = (await get(playlist)).body.toString();
-    const init = [...body.matchAll(/#EXT-X-MAP:URI="([^"]+)"/g)].map((m) => m[1]!);
-    const segments = body.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    media.push([...init, ...segments].map((uri) => resolve(playlist, uri)));
-  }
-  for (const files of media) for (const file of files) await get(file);
-  return fetched;
-}
-
-function resolve(base: string, uri: string): string {
-  return new URL(uri, `http://edge${base}`).pathname;
-}
-
-function isManifest(p: string): boolean {
-  return p.endsWith('.m3u8') || p.endsWith('.mpd');
-}
-
 async function text(url: string): Promise<string> {
   const res = await fetch(url);
   expect(res.status, url).toBe(200);
   return res.text();
-}
-
-// ---- a real nginx running the shipped config --------------------------------------------------
-
-interface Edge {
-  url: string;
-  accessLog: string;
-  stop(): Promise<void>;
-}
-
-/**
- * The shipped file with only its site-specific values rewritten: the upstream `server` line, the
- * `listen` port, the cache directory and the access log. Each must be found exactly once, so a
- * change to the shipped file that this test would silently stop exercising fails here instead.
- */
-function renderEdgeConfig(options: { upstreams: string[]; port: number; dir: string }): string {
-  let config = readFileSync(SHIPPED_CONFIG, 'utf8');
-  const replace = (pattern: RegExp, replacement: string) => {
-    const matches = config.match(new RegExp(pattern.source, 'gm'));
-    if (matches?.length !== 1) throw new Error(`${SHIPPED_CONFIG}: expected one match of ${pattern}, found ${matches?.length ?? 0}`);
-    config = config.replace(new RegExp(pattern.source, 'm'), replacement);
-  };
-  replace(/^\s*server api:8080\b[^;]*;/, options.upstreams.map((u) => `    server ${u};`).join('\n'));
-  replace(/^\s*listen 80;/, `    listen 127.0.0.1:${options.port};`);
-  replace(/\/var\/cache\/nginx\/streamforge\b/, path.join(options.dir, 'cache'));
-  replace(/\/var\/log\/nginx\/streamforge-edge\.access\.log/, path.join(options.dir, 'access.log'));
-  return config;
-}
-
-/** A minimal nginx.conf around the edge config: temp dirs under `dir`, runs as the current user. */
-function mainConfig(dir: string): string {
-  const user = os.userInfo();
-  return [
-    // As root, nginx's workers would switch to `nobody`, who cannot read this private temp dir.
-    ...(user.uid === 0 ? ['user root root;'] : []),
-    'daemon off;',
-    'worker_processes 2;',
-    `pid ${dir}/nginx.pid;`,
-    `error_log ${dir}/error.log warn;`,
-    'events { worker_connections 1024; }',
-    'http {',
-    `  client_body_temp_path ${dir}/client_body;`,
-    `  proxy_temp_path ${dir}/proxy;`,
-    `  fastcgi_temp_path ${dir}/fastcgi;`,
-    `  uwsgi_temp_path ${dir}/uwsgi;`,
-    `  scgi_temp_path ${dir}/scgi;`,
-    `  access_log ${dir}/other-access.log;`,
-    `  include ${dir}/streamforge-edge.conf;`,
-    '}',
-    '',
-  ].join('\n');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function startEdge(options: { upstreamPort: string }): Promise<Edge> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sf-edge-'));
-  mkdirSync(path.join(dir, 'cache'));
-  const port = await freePort();
-  writeFileSync(path.join(dir, 'streamforge-edge.conf'), renderEdgeConfig({ upstreams: [`127.0.0.1:${options.upstreamPort}`], port, dir }));
-  writeFileSync(path.join(dir, 'nginx.conf'), mainConfig(dir));
-  const nginx: ChildProcess = spawn('/usr/sbin/nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  nginx.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => nginx.once('exit', (code) => r(code)));
-  const url = `http://127.0.0.1:${port}`;
-  // Ready when a request goes through it to StreamForge.
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${stderr}${readOptional(path.join(dir, 'error.log'))}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`nginx did not answer on ${url}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50)); // poll interval while waiting for the port
-  }
-  return {
-    url,
-    accessLog: path.join(dir, 'access.log'),
-    async stop() {
-      if (nginx.exitCode === null) {
-        nginx.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function readOptional(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
