@@ -3,7 +3,8 @@
  * - `GET /api/videos/:id/thumbnail.{jpg,png,webp}?time=&width=&height=&fit_mode=` — one frame,
  *   rendered on demand from the top rung and cached (src/pipeline/images/thumbnail-renderer.ts);
  *   without `time`, the best-scoring thumbnail's moment (a tenth in until the thumbnails stage is done);
- * - `GET /api/videos/:id/thumbnails` — the thumbnails stage's picks with their URLs and scores;
+ * - `GET /api/videos/:id/thumbnails` — the thumbnails stage's picks with their URLs and scores
+ *   (a private video's carry the playback token the caller's browser needs: playback-tokens.ts);
  * - `GET /api/videos/:id/preview.{webp,gif,mp4}` — 302 to the preview stage's published file.
  */
 import path from 'node:path';
@@ -25,7 +26,7 @@ import type { ThumbnailsResult } from '../pipeline/stages/thumbnails.js';
 import type { VideoRow } from '../db/schema.js';
 import { streamPath } from '../videos/video-repository.js';
 import type { FastifyRequest } from 'fastify';
-import { withToken } from './playback-tokens.js';
+import { browserPlaybackToken, withToken, withTokenQuery } from './playback-tokens.js';
 import { viewableVideo } from './request-auth.js';
 import { playbackTokenOf } from './videos.js';
 
@@ -146,13 +147,17 @@ export function registerImageRoutes(app: FastifyInstance, ctx: AppContext): void
     const video = await readyVideo(ctx, request, id);
     const record = await ctx.stageRecords.get(id, 'thumbnails');
     const done = await thumbnailsResult(ctx, video);
+    // A private video's URLs carry the playback token the caller's browser needs, if it needs one.
+    const token = done && (await browserPlaybackToken(ctx, request, video.row, playbackTokenOf(request.query)));
+    const streamUrl = (url: string) => (token ? withToken(url, token) : url);
+    const imageUrl = (url: string) => (token ? withTokenQuery(url, token) : url);
     return {
       status: record?.status ?? 'none',
       error: record?.error ?? null,
       method: done?.result.method ?? null,
       thumbnails: (done?.result.thumbnails ?? []).map((t) => ({
-        url: `${done!.filesPrefix}${t.file}`,
-        imageUrl: `/api/videos/${id}/thumbnail.jpg?time=${t.time}`,
+        url: streamUrl(`${done!.filesPrefix}${t.file}`),
+        imageUrl: imageUrl(`/api/videos/${id}/thumbnail.jpg?time=${t.time}`),
         time: t.time,
         width: t.width,
         height: t.height,

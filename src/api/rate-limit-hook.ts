@@ -2,7 +2,8 @@
  * Applies the `api` and `upload` rate limits (src/rate-limit/rate-limits.ts) to every /api request,
  * after request-auth.ts has named the caller: each API key, else each user, else each client
  * address has its own bucket. Past the limit: 429 with Retry-After (error-handler.ts); every counted
- * answer carries RateLimit-Limit, -Remaining and -Reset (seconds), as in the IETF draft.
+ * answer carries RateLimit-Limit, -Remaining and -Reset (seconds), as in the IETF draft — tus's too,
+ * which uploads.ts copies onto the hijacked reply.
  *
  * Which bucket: creating an upload (multipart POST /api/videos, tus POST /api/uploads) is `upload`;
  * tus PATCHes are not counted at all — a big upload is many chunks, and each can only write bytes

@@ -45,6 +45,9 @@ export const UPLOADS_PATH = '/api/uploads';
 /** Response header of the completing request naming the video the upload became. */
 export const VIDEO_ID_HEADER = 'StreamForge-Video-Id';
 
+/** Headers of every counted API answer (rate-limit-hook.ts, request-id.ts), for pages on other origins. */
+const HOOK_HEADERS_TO_EXPOSE = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id'];
+
 /** Upload ids are video ids (see upload-acceptance.ts). */
 const UPLOAD_ID = new RegExp(ID_PATTERN);
 
@@ -69,7 +72,8 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     relativeLocation: true,
     respectForwardedHeaders: false,
     allowedHeaders: [CHECKSUM_HEADER],
-    exposedHeaders: [VIDEO_ID_HEADER, CHECKSUM_ALGORITHM_HEADER],
+    // tus's list replaces the one cors.ts sends: name again what the API's hooks put on its answers.
+    exposedHeaders: [VIDEO_ID_HEADER, CHECKSUM_ALGORITHM_HEADER, ...HOOK_HEADERS_TO_EXPOSE],
     // tus writes its own CORS headers (past Fastify's): the same decision as cors.ts, so none by default.
     allowedOrigins: (origin) => corsAllows(ctx.config, origin),
     allowedCredentials: corsAllowsCredentials(ctx.config),
@@ -144,7 +148,12 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     const uploadId = request.url.split('?')[0]!.slice(UPLOADS_PATH.length + 1) || null;
     const principal = await authorise(request, uploadId);
     reply.hijack();
-    // Hijacked replies skip our onSend hook; keep its header.
+    // A hijacked reply is written by tus straight to the socket: Fastify no longer sends the headers
+    // the onRequest hooks set (RateLimit-*, rate-limit-hook.ts; X-Request-Id; CORS), nor runs our
+    // onSend hook. Hand both on, so tus answers carry what every other API answer does.
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) reply.raw.setHeader(name, value);
+    }
     reply.raw.setHeader('X-Content-Type-Options', 'nosniff');
     if (request.method === 'OPTIONS') reply.raw.setHeader(CHECKSUM_ALGORITHM_HEADER, CHECKSUM_ALGORITHMS.join(','));
     nameChecksumMismatchStatus(reply.raw);

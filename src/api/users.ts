@@ -2,11 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../app.js';
-import { toUserJson } from '../auth/account-repository.js';
+import { toUserJson, userJsonSchema } from '../auth/account-repository.js';
 import { hashPassword } from '../auth/password.js';
 import { ROLES } from '../db/schema.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { ID_PATTERN } from '../ids.js';
+import { documented } from './api-docs.js';
 import { parseBody, passwordSchema } from './auth.js';
 import { requireAdmin } from './request-auth.js';
 
@@ -16,10 +17,16 @@ const newUserSchema = z.strictObject({
   role: z.enum(ROLES, { error: `role: one of ${ROLES.join(', ')}` }).default('creator'),
 });
 
+const userParams = { type: 'object', properties: { id: { type: 'string', pattern: ID_PATTERN } }, required: ['id'] } as const;
+const tags = ['accounts'];
+
 export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { accounts } = ctx.auth;
 
-  app.post('/api/users', async (request, reply) => {
+  app.post('/api/users', {
+    schema: { summary: 'Create an account (admins)', tags },
+    config: documented({ body: newUserSchema, responses: { 201: { description: 'Created', body: userJsonSchema } } }),
+  }, async (request, reply) => {
     requireAdmin(request);
     const { username, password, role } = parseBody(newUserSchema, request.body);
     const row = await accounts.createUser({ username, passwordHash: await hashPassword(password), role });
@@ -27,12 +34,18 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     return reply.code(201).header('Location', `/api/users/${row.id}`).send(toUserJson(row));
   });
 
-  app.get('/api/users', async (request) => {
+  app.get('/api/users', {
+    schema: { summary: 'Every account (admins)', tags },
+    config: documented({ responses: { 200: { description: 'Accounts', body: z.strictObject({ users: z.array(userJsonSchema) }) } } }),
+  }, async (request) => {
     requireAdmin(request);
     return { users: (await accounts.listUsers()).map(toUserJson) };
   });
 
-  app.delete('/api/users/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: ID_PATTERN } }, required: ['id'] } } }, async (request, reply) => {
+  app.delete('/api/users/:id', {
+    schema: { summary: 'Delete an account (admins); its sessions and keys go, its videos stay', tags, params: userParams },
+    config: documented({ responses: { 204: { description: 'Deleted' } } }),
+  }, async (request, reply) => {
     const admin = requireAdmin(request);
     const { id } = request.params as { id: string };
     if (id === admin.userId) throw new BadRequestError('an admin cannot delete their own account');

@@ -5,20 +5,23 @@
  * the storyboard (redirects to the published VTT/JSON, for automation that knows only the video id).
  * Who may do what: src/api/request-auth.ts (uploads: creators and admins; changes: the owner or an
  * admin; reads: anyone for public and unlisted videos, the owner and admins for private ones).
+ * A private video's file URLs are answered in a form the caller's browser can fetch
+ * (playback-tokens.ts `browserPlaybackToken`).
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { AppContext } from '../app.js';
 import { VIDEO_VISIBILITIES, type VideoVisibility } from '../db/schema.js';
 import { BadRequestError, NotFoundError, UploadTooLargeError } from '../errors.js';
 import { ID_PATTERN, newId } from '../ids.js';
-import { withToken } from './playback-tokens.js';
-import type { LadderPlan } from '../pipeline/ladder-types.js';
+import type { ExtraVideoCodec, LadderPlan } from '../pipeline/ladder-types.js';
 import { videoKeyPrefix } from '../pipeline/process-video.js';
 import { assertFreeSpace } from '../storage/free-space.js';
 import { describeDetailsProblems, videoDetailsSchema } from '../videos/video-details.js';
 import { acceptVideo, parseExtraCodecs, titleFromFileName, titleSchema } from '../videos/video-intake.js';
-import type { ExtraVideoCodec } from '../pipeline/ladder-types.js';
 import { publishedExtras, streamPath, toVideoJson, VIDEO_SORTS, type VideoSearch } from '../videos/video-repository.js';
+import { documented } from './api-docs.js';
+import { videoJsonForBrowser, withToken } from './playback-tokens.js';
 import { editableVideo, requireUploader, viewableVideo } from './request-auth.js';
 import { streamVideoEvents } from './video-events-stream.js';
 
@@ -28,10 +31,21 @@ const idParams = {
   required: ['id'],
 } as const;
 
+/** The multipart form of an upload, for the document (the handler reads the parts as they stream in). */
+const uploadFormSchema = z.object({
+  file: z.file().describe('the video or audio file: identified by probing its bytes, never by its name'),
+  title: titleSchema.optional().describe('default: from the file name'),
+  visibility: z.enum(VIDEO_VISIBILITIES).optional().describe('default: public'),
+  extraCodecs: z.string().optional().describe('comma-separated extra ladders beside H.264, e.g. "av1" (STREAMFORGE_EXTRA_CODECS lists the allowed)'),
+});
+
 export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { store, videos } = ctx;
 
-  app.post('/api/videos', { schema: { summary: 'Upload a video (multipart: file, optional title, extraCodecs); 201 with the record', tags: ['videos'], consumes: ['multipart/form-data'] } }, async (request, reply) => {
+  app.post('/api/videos', {
+    schema: { summary: 'Upload a video (multipart: file, optional title, visibility, extraCodecs); 201 with the record', tags: ['videos'], consumes: ['multipart/form-data'] },
+    config: documented({ body: uploadFormSchema }),
+  }, async (request, reply) => {
     const uploader = requireUploader(request);
     if (!request.isMultipart()) {
       throw new BadRequestError('expected multipart/form-data with the video in a field named "file"');
@@ -120,11 +134,14 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
     const visibleTo = principal?.role === 'admin' ? 'all' : { userId: principal?.userId ?? null };
     if (owner === 'me' && !principal) return { videos: [], total: 0, limit: query.limit, offset: query.offset };
     const { rows, total } = await videos.search({ ...query, visibleTo, ...(owner === 'me' && principal && { ownerId: principal.userId }) });
-    return { videos: rows.map(toVideoJson), total, limit: query.limit, offset: query.offset };
+    return { videos: await Promise.all(rows.map((row) => videoJsonForBrowser(ctx, request, row))), total, limit: query.limit, offset: query.offset };
   });
 
   // Details only; any status (an owner fixes a title while the video still transcodes).
-  app.patch('/api/videos/:id', { schema: { summary: 'Edit details (JSON: title, description, tags)', tags: ['videos'], params: idParams } }, async (request) => {
+  app.patch('/api/videos/:id', {
+    schema: { summary: 'Edit details (JSON: title, description, tags, visibility)', tags: ['videos'], params: idParams },
+    config: documented({ body: videoDetailsSchema }),
+  }, async (request) => {
     const { id } = request.params as { id: string };
     const before = await editableVideo(ctx, request, id);
     if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
@@ -137,12 +154,13 @@ export function registerVideoRoutes(app: FastifyInstance, ctx: AppContext): void
     // Every process's /stream/ access check drops what it knew of this video (src/auth/stream-access.ts).
     // The bus also empties the origins' caches of its files: a small price for a rare change.
     if (row.visibility !== before.visibility) ctx.invalidations.publish(`videos/${id}/`);
-    return toVideoJson(row);
+    return videoJsonForBrowser(ctx, request, row);
   });
 
   app.get('/api/videos/:id', { schema: { summary: 'One video: status, progress, playback URLs', tags: ['videos'], params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
-    return toVideoJson(await viewableVideo(ctx, request, id));
+    // A private video's URLs carry a playback token where the caller's browser would need one.
+    return videoJsonForBrowser(ctx, request, await viewableVideo(ctx, request, id));
   });
 
   app.delete('/api/videos/:id', { schema: { summary: 'Delete a video and everything published for it', tags: ['videos'], params: idParams } }, async (request, reply) => {

@@ -16,6 +16,7 @@ import type { DeliveryCursor, WebhookDeliveryDetails } from '../webhooks/webhook
 import { newWebhookSecret } from '../webhooks/webhook-signature.js';
 import type { WebhookEndpointRow } from '../webhooks/webhook-tables.js';
 import { parseWebhookUrl, refusedLiteralHost, WebhookTargetRefusedError } from '../webhooks/webhook-target.js';
+import { documented } from './api-docs.js';
 import { parseBody } from './auth.js';
 import { requireAdmin } from './request-auth.js';
 
@@ -51,7 +52,10 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     return { endpoints: [...fromConfig, ...rows.map(toEndpointJson)] };
   });
 
-  app.post('/api/webhooks', { schema: { summary: 'Add a webhook endpoint; 201 with its signing secret (shown once)', tags: ['webhooks'] } }, async (request, reply) => {
+  app.post('/api/webhooks', {
+    schema: { summary: 'Add a webhook endpoint; 201 with its signing secret (shown once)', tags: ['webhooks'] },
+    config: documented({ body: newEndpointSchema }),
+  }, async (request, reply) => {
     requireWebhookAdmin(request);
     const body = parseBody(newEndpointSchema, request.body);
     const url = checkedUrl(body.url, ctx.config.webhookAllowPrivate);

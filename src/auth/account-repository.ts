@@ -3,27 +3,32 @@
  * writes accounts. Secrets arrive here already hashed (password.ts, secret-tokens.ts).
  */
 import type { Kysely } from 'kysely';
-import type { ApiKeyRow, Database, Role, UserRow } from '../db/schema.js';
+import { z } from 'zod';
+import { type ApiKeyRow, type Database, type Role, ROLES, type UserRow } from '../db/schema.js';
 import { newId } from '../ids.js';
 
-export interface UserJson {
-  id: string;
-  username: string;
-  role: Role;
-  createdAt: string;
-}
+/** A user as the API shows it (the OpenAPI document shows this schema; the type follows it). */
+export const userJsonSchema = z.strictObject({
+  id: z.string(),
+  username: z.string(),
+  role: z.enum(ROLES),
+  createdAt: z.iso.datetime(),
+});
+export type UserJson = z.infer<typeof userJsonSchema>;
 
 export function toUserJson(row: UserRow): UserJson {
   return { id: row.id, username: row.username, role: row.role, createdAt: new Date(row.created_at).toISOString() };
 }
 
-export interface ApiKeyJson {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+/** An API key as listed: never the key itself, which is shown once, at creation. */
+export const apiKeyJsonSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime().nullable(),
+  revokedAt: z.iso.datetime().nullable(),
+});
+export type ApiKeyJson = z.infer<typeof apiKeyJsonSchema>;
 
 export function toApiKeyJson(row: ApiKeyRow): ApiKeyJson {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

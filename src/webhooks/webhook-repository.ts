@@ -93,32 +93,30 @@ export class WebhookRepository {
 
   /** Pending deliveries whose job was never queued (the process died between commit and enqueue), oldest first. */
   async unqueued(options: { createdBefore: number; limit: number }): Promise<WebhookDeliveryRow[]> {
-    return this.db
-      .selectFrom('webhook_deliveries')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('job_enqueued_at', 'is', null)
-      // Inclusive, so that a zero delay means "everything up to now", even within the same millisecond.
-      .where('updated_at', '<=', options.createdBefore)
-      .orderBy('created_at')
-      .limit(options.limit)
-      .execute();
+    // Inclusive, so that a zero delay means "everything up to now", even within the same millisecond.
+    return this.oldestPending({ jobEnqueued: false, updatedAt: ['<=', options.createdBefore], limit: options.limit });
   }
 
   /**
-   * Pending deliveries with a job that has not touched them for `idleMs`: their job is gone (e.g. its
-   * last attempt was interrupted by a shutdown, which used it up). Retries touch a delivery at least
-   * every max back-off, so a live one is never this idle.
+   * Pending deliveries with a job that has not touched them since `updatedBefore`: their job is gone
+   * (e.g. its last attempt was interrupted by a shutdown, which used it up). Retries touch a delivery
+   * at least every max back-off, so a live one is never this idle.
    */
   async stalled(options: { updatedBefore: number; limit: number }): Promise<WebhookDeliveryRow[]> {
+    return this.oldestPending({ jobEnqueued: true, updatedAt: ['<', options.updatedBefore], limit: options.limit });
+  }
+
+  /** The sweeps' query: pending deliveries with or without a queued job, last touched before a time, oldest first. */
+  private oldestPending(filter: { jobEnqueued: boolean; updatedAt: ['<' | '<=', number]; limit: number }): Promise<WebhookDeliveryRow[]> {
+    const [comparison, time] = filter.updatedAt;
     return this.db
       .selectFrom('webhook_deliveries')
       .selectAll()
       .where('status', '=', 'pending')
-      .where('job_enqueued_at', 'is not', null)
-      .where('updated_at', '<', options.updatedBefore)
+      .where('job_enqueued_at', filter.jobEnqueued ? 'is not' : 'is', null)
+      .where('updated_at', comparison, time)
       .orderBy('created_at')
-      .limit(options.limit)
+      .limit(filter.limit)
       .execute();
   }
 

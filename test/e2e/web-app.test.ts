@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, startTestServer, type TestServer } from '../helpers/app-server.js';
+import { authHeaders, followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { clickControl, launchBrowser, newWatchedPage, screenshotPath, signIn } from '../helpers/browser.js';
 import { corpusFile, generatedClip } from '../helpers/media.js';
 
@@ -304,6 +304,53 @@ describe('the web app', () => {
     await page.waitForURL(`**/watch/${videoId}`);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('plays a private video for its owner signed in to the app, with the cookie alone; others find nothing', async () => {
+    const upload = await uploadFile(server.baseUrl, generatedClip({ seconds: 6, width: 480, height: 270, fps: 25 }), 'my private clip', { visibility: 'private' });
+    expect(upload.status).toBe(201);
+    const id: string = upload.body.id;
+    expect((await followEvents(server.baseUrl, id)).at(-1)!.event).toBe('ready');
+
+    const { page, errors } = await newWatchedPage(browser, { viewport: { width: 1280, height: 800 } });
+    const streamAnswers: Array<{ url: string; status: number }> = [];
+    page.on('response', (res) => {
+      if (new URL(res.url()).pathname.startsWith('/stream/')) streamAnswers.push({ url: res.url(), status: res.status() });
+    });
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}/`);
+    const card = page.locator(`article[data-video-id="${id}"]`);
+    await card.waitFor();
+    // The poster comes from /stream/ with the session cookie as the only credential.
+    await page.waitForFunction((videoId) => {
+      const img = document.querySelector<HTMLImageElement>(`article[data-video-id="${videoId}"] img`);
+      return img !== null && img.complete && img.naturalWidth > 0;
+    }, id, { timeout: 15_000 });
+    await card.locator('.video-title a').click();
+    await page.waitForURL(`**/watch/${id}`);
+    await page.getByRole('button', { name: 'Play' }).first().click();
+    await playPast(page, 1);
+    expect(streamAnswers.length).toBeGreaterThan(3);
+    expect(streamAnswers.filter((a) => a.status >= 400)).toEqual([]);
+    // Plain URLs: the cookie opened them, no token was minted for the page.
+    expect(streamAnswers.every((a) => !new URL(a.url).pathname.startsWith('/stream/t/'))).toBe(true);
+    expect(errors).toEqual([]);
+    const manifest = streamAnswers.find((a) => a.url.endsWith('.m3u8'))!.url;
+    await page.close();
+
+    // Someone else: no card, the watch page's not-found, and the manifest a 404.
+    const stranger = await newWatchedPage(browser);
+    await stranger.page.goto(`${server.baseUrl}/watch/${id}`);
+    await stranger.page.getByRole('heading', { name: 'Video not found' }).waitFor();
+    expect((await stranger.page.request.get(manifest)).status()).toBe(404);
+    const listed = stranger.page.waitForResponse((res) => new URL(res.url()).pathname === '/api/videos');
+    await stranger.page.goto(`${server.baseUrl}/`);
+    const list = await (await listed).json();
+    expect(list.videos.map((v: { id: string }) => v.id)).not.toContain(id);
+    expect(await stranger.page.locator(`article[data-video-id="${id}"]`).count()).toBe(0);
+    // The API's 404 for the record shows in the console as a failed resource load, and only that.
+    expect(stranger.errors.every((e) => /status of 404/.test(e)), stranger.errors.join('\n')).toBe(true);
+    await stranger.page.close();
   });
 
   it('serves app pages for deep links and JSON 404s to API clients', async () => {

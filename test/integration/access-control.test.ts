@@ -2,13 +2,15 @@
  * Accounts and access control over real HTTP (docs/security.md): roles, sessions, access tokens,
  * API keys, the bootstrap key, and above all that another user's private video — its record, its
  * manifests and segments, captions, images, download and original — cannot be reached by guessing
- * ids, by path tricks, or with a token for a different video, an expired token or a forged one.
+ * ids, by path tricks, or with a token for a different video, an expired token or a forged one;
+ * and that the URLs the API answers its owner or a token holder work in their browser.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPlaybackToken } from '../../src/auth/playback-token.js';
+import { signPlaybackToken, verifyPlaybackToken } from '../../src/auth/playback-token.js';
 import { newId } from '../../src/ids.js';
+import { thumbnailsStage } from '../../src/pipeline/stages/thumbnails.js';
 import { authHeaders, followEvents, startTestServer, TEST_ADMIN, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { corpusFile, generatedClip } from '../helpers/media.js';
 
@@ -67,7 +69,8 @@ let unlisted: any;
 let open: any;
 
 beforeAll(async () => {
-  server = await startTestServer({}, { stages: [] });
+  // The thumbnails stage only: its picks are among the image URLs a private video's owner is given.
+  server = await startTestServer({}, { stages: [thumbnailsStage] });
   alice = await createUser('alice', 'creator');
   bob = await createUser('bob', 'creator');
   viewer = await createUser('victor', 'viewer');
@@ -386,6 +389,89 @@ describe('playback tokens', () => {
 
     expect((await json(`/api/videos/${unlisted.id}`)).status).toBe(200);
     for (const file of await filesOf(unlisted, {})) expect((await rawGet(file)).status, file).toBe(200);
+  });
+});
+
+describe("a private video's URLs, as its viewers' browsers fetch them", () => {
+  /** An <img>, <video> or <track> request: the page's cookie, if any, and never an Authorization header. */
+  const browserGet = (url: string, cookie?: string) => rawGet(url, cookie === undefined ? {} : { cookie });
+  const hasToken = (url: string) => url.startsWith('/stream/t/') || /[?&]token=/.test(url);
+
+  beforeAll(async () => {
+    const deadline = Date.now() + 90_000;
+    let status: string;
+    while ((status = (await json(`/api/videos/${secret.id}/thumbnails`, { headers: authHeaders })).body.status) !== 'done') {
+      if (status === 'failed' || Date.now() > deadline) throw new Error(`thumbnails stage: ${status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  /** Every URL the record and the thumbnails list give this caller, with the storyboard's sprites (relative to it). */
+  async function urlsFor(headers: Record<string, string>, query = ''): Promise<{ record: any; urls: string[] }> {
+    const record = await json(`/api/videos/${secret.id}${query}`, { headers });
+    const thumbnails = await json(`/api/videos/${secret.id}/thumbnails${query}`, { headers });
+    expect(thumbnails.status).toBe(200);
+    expect(thumbnails.body.thumbnails.length).toBeGreaterThan(0);
+    const urls: string[] = thumbnails.body.thumbnails.flatMap((t: any) => [t.url, t.imageUrl]);
+    if (record.status === 200) {
+      const { playback, subtitles } = record.body;
+      expect(playback.poster && playback.storyboard && subtitles.length).toBeTruthy();
+      urls.push(playback.hls, playback.dash, playback.mp4, playback.poster, playback.storyboard, ...subtitles.map((s: any) => s.url));
+      const vtt = (await rawGet(playback.storyboard, headers)).body.toString();
+      const sprites = new Set([...vtt.matchAll(/^(\S+\.(?:jpg|webp|png))#xywh=/gm)].map((m) => new URL(m[1]!, `http://x${playback.storyboard}`).pathname));
+      expect(sprites.size).toBeGreaterThan(0);
+      urls.push(...sprites);
+    }
+    return { record, urls };
+  }
+
+  it('work with the session cookie alone, the owner signed in to the web app: plain URLs, no token minted', async () => {
+    const login = await postJson('/api/auth/login', { username: 'alice', password: 'alice-password' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const { record, urls } = await urlsFor({ cookie });
+    expect(record.status).toBe(200);
+    for (const url of urls) {
+      expect(hasToken(url), url).toBe(false);
+      expect((await browserGet(url, cookie)).status, url).toBe(200);
+    }
+  });
+
+  it('carry a playback token in their name for the owner or an admin with a bearer credential, which no browser sends', async () => {
+    for (const [who, headers, userId] of [['owner', bearer(alice.token), alice.id], ['admin (API key)', authHeaders, undefined]] as const) {
+      const { record, urls } = await urlsFor(headers);
+      expect(record.status, who).toBe(200);
+      const tokens = new Set(urls.map((url) => /^\/stream\/t\/([^/]+)\/|[?&]token=([^&]+)/.exec(url)?.slice(1).find(Boolean)));
+      expect(tokens.has(undefined), who).toBe(false);
+      for (const token of tokens) {
+        const grant = await verifyPlaybackToken({ key: server.ctx.auth.keys.playback, token: token! });
+        expect(grant?.videoId, who).toBe(secret.id);
+        if (userId) expect(grant?.viewer, who).toBe(userId);
+        expect(grant?.ip, who).toBeUndefined();
+      }
+      for (const url of urls) expect((await browserGet(url)).status, `${who} ${url}`).toBe(200);
+    }
+    // The owner's list answers the same way.
+    const listed = (await json('/api/videos?owner=me', { headers: bearer(alice.token) })).body.videos.find((v: any) => v.id === secret.id);
+    expect((await browserGet(listed.playback.poster)).status).toBe(200);
+  });
+
+  it('carry the playback token the request carried, for the image API; none is minted for anyone else', async () => {
+    const token = (await postJson(`/api/videos/${secret.id}/playback-token`, { expiresInSec: 600 }, bearer(alice.token))).body.token;
+    const { record, urls } = await urlsFor({}, `?token=${token}`);
+    expect(record.status).toBe(404); // the token opens the files and images, not the record
+    for (const url of urls) {
+      expect(url.startsWith(`/stream/t/${token}/`) || url.endsWith(`&token=${token}`), url).toBe(true);
+      expect((await browserGet(url)).status, url).toBe(200);
+    }
+    // No token for a token that does not grant this video, for anonymous callers, nor for public videos.
+    const bobToken = (await postJson(`/api/videos/${bobs.id}/playback-token`, {}, bearer(bob.token))).body.token;
+    expect((await json(`/api/videos/${secret.id}/thumbnails?token=${bobToken}`)).status).toBe(404);
+    expect((await json(`/api/videos/${secret.id}/thumbnails`)).status).toBe(404);
+    for (const headers of [{}, bearer(alice.token)]) {
+      const publicRecord = await json(`/api/videos/${open.id}`, { headers });
+      expect(JSON.stringify(publicRecord.body)).not.toMatch(/\/stream\/t\/|token=/);
+      expect((await browserGet(publicRecord.body.playback.poster)).status).toBe(200);
+    }
   });
 });
 

@@ -1,6 +1,11 @@
 /** The OpenAPI document and Swagger UI at /docs (src/api/api-docs.ts), built from the route schemas. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/app-server.js';
+import { z } from 'zod';
+import { apiKeyJsonSchema, userJsonSchema } from '../../src/auth/account-repository.js';
+import { authHeaders, startTestServer, TEST_ADMIN, type TestServer } from '../helpers/app-server.js';
+
+/** POSTs that take no body (actions on the resource in the URL). */
+const DOCUMENTED_WITHOUT_BODY = ['POST /api/auth/logout', 'POST /api/webhooks/deliveries/{id}/redeliver'];
 
 let server: TestServer;
 beforeAll(async () => {
@@ -36,6 +41,45 @@ describe('/docs', () => {
     expect(Object.keys(doc.paths['/api/uploads/{uploadId}']).sort()).toEqual(['delete', 'get', 'head', 'options', 'patch', 'post']);
     expect(paths).not.toContain('/api/uploads/{*}');
     expect(doc.paths['/ready'].get.responses['503']).toBeDefined();
+  });
+
+  it('documents JSON bodies and answers with the zod schemas that parse them, and the error shape', async () => {
+    const doc = await (await fetch(`${server.baseUrl}/docs/json`)).json();
+    const login = doc.paths['/api/auth/login'].post;
+    expect(login.tags).toEqual(['accounts']);
+    const loginBody = login.requestBody.content['application/json'].schema;
+    expect(loginBody).toMatchObject({ type: 'object', required: ['username', 'password'], additionalProperties: false });
+    expect(Object.keys(loginBody.properties)).toEqual(['username', 'password']);
+    const signedIn = login.responses['200'].content['application/json'].schema;
+    expect(signedIn.properties.user).toEqual(z.toJSONSchema(userJsonSchema, { target: 'openapi-3.0' }));
+    const error = login.responses['4XX'].content['application/json'].schema;
+    expect(error.properties.error.required).toEqual(['code', 'message']);
+    expect(doc.paths['/api/api-keys'].post.responses['201'].content['application/json'].schema.required).toContain('key');
+    expect(doc.paths['/api/users'].post.requestBody.content['application/json'].schema.properties.role.enum).toEqual(['admin', 'creator', 'viewer']);
+    const uploadForm = doc.paths['/api/videos'].post.requestBody.content['multipart/form-data'].schema;
+    expect(uploadForm.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(uploadForm.required).toEqual(['file']);
+    expect(Object.keys(doc.paths['/api/videos/{id}'].patch.requestBody.content['application/json'].schema.properties).sort()).toEqual(['description', 'tags', 'title', 'visibility']);
+    // Every JSON-taking POST/PATCH under /api/ documents its body (multipart uploads and tus aside).
+    const undocumented = Object.entries(doc.paths as Record<string, Record<string, { requestBody?: unknown; consumes?: unknown }>>)
+      .flatMap(([url, ops]) => Object.entries(ops).map(([method, op]) => ({ url, method, op })))
+      .filter(({ url, method, op }) => ['post', 'patch', 'put'].includes(method) && !url.startsWith('/api/uploads') && !op.requestBody)
+      .map(({ url, method }) => `${method.toUpperCase()} ${url}`);
+    expect(undocumented.sort()).toEqual(DOCUMENTED_WITHOUT_BODY);
+  });
+
+  it('answers what it documents: real answers parse with the documented schemas', async () => {
+    const signIn = await fetch(`${server.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(TEST_ADMIN) });
+    expect(signIn.status).toBe(200);
+    z.strictObject({ user: userJsonSchema }).parse(await signIn.json());
+    const created = await fetch(`${server.baseUrl}/api/api-keys`, { method: 'POST', headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'docs' }) });
+    expect(created.status).toBe(201);
+    apiKeyJsonSchema.extend({ key: z.string() }).parse(await created.json());
+    const listed = await (await fetch(`${server.baseUrl}/api/users`, { headers: authHeaders })).json();
+    z.strictObject({ users: z.array(userJsonSchema) }).parse(listed);
+    const refused = await fetch(`${server.baseUrl}/api/users`);
+    expect(refused.status).toBe(401);
+    z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string() }) }).parse(await refused.json());
   });
 
   it('serves Swagger UI from the package (no network), not blocked by the web app\'s CSP', async () => {

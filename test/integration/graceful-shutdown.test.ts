@@ -6,45 +6,23 @@
  * processing) and the next process finishes it on attempt 1; the process exits 0 in bounded time
  * and leaves no ffmpeg behind.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { authHeaders, followEvents, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 import { createTusUpload, startPartialRequest, TUS_HEADERS, tusOffset, tusPatch } from '../helpers/partial-upload.js';
-import { freePort, startServerProcess } from '../helpers/server-process.js';
+import { RESTART_TEST_ENV, restartableServer } from '../helpers/server-process.js';
 
 const GRACE_MS = 3000;
-const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-shutdown-'));
-let child: ChildProcess | null = null;
+const server = restartableServer({ dataDirPrefix: 'sf-shutdown-', env: { ...RESTART_TEST_ENV, STREAMFORGE_SHUTDOWN_GRACE_MS: String(GRACE_MS) } });
 
-afterAll(() => {
-  child?.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-function ffmpegProcessesOf(dir: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', `ffmpeg.*${dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
+afterAll(() => server.dispose());
 
 describe('graceful shutdown', () => {
   it('ends SSE cleanly, refuses new connections, hands the job back untried and exits 0', async () => {
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const start = () =>
-      startServerProcess({
-        port,
-        dataDir,
-        env: { STREAMFORGE_SHUTDOWN_GRACE_MS: String(GRACE_MS), STREAMFORGE_JOB_LEASE_MS: '3000', STREAMFORGE_STAGE_CONCURRENCY: '0', STREAMFORGE_MIN_FREE_BYTES: '0' },
-      });
-    child = await start();
+    await server.start();
+    const baseUrl = server.baseUrl;
 
     // A transcode long enough to outlast the grace, followed over SSE until ffmpeg is under way.
     const upload = await uploadFile(baseUrl, generatedClip({ seconds: 30, width: 854, height: 480, fps: 24 }), 'shutdown');
@@ -72,10 +50,8 @@ describe('graceful shutdown', () => {
       sendBytes: sent,
     });
 
-    const proc = child;
-    const exited = new Promise<{ code: number | null; atMs: number }>((resolve) => proc.once('exit', (code) => resolve({ code, atMs: Date.now() })));
     const sigtermAt = Date.now();
-    proc.kill('SIGTERM');
+    const exited = server.stop();
 
     // The event stream ends at once, cleanly, telling EventSource when to reconnect.
     for (;;) {
@@ -91,22 +67,21 @@ describe('graceful shutdown', () => {
     expect(late).not.toBe(200);
 
     // Bounded: the grace, the job's abort and settle, the closing of the rest.
-    const { code, atMs } = await exited;
-    child = null;
+    const { code, exitedAtMs } = await exited;
     expect(code).toBe(0);
-    expect(atMs - sigtermAt).toBeLessThan(GRACE_MS + 10_000);
+    expect(exitedAtMs - sigtermAt).toBeLessThan(GRACE_MS + 10_000);
     // The upload was answered or cut (its client resumes); ffmpeg went with the job.
     await patch.done;
-    expect(ffmpegProcessesOf(dataDir)).toEqual([]);
+    expect(server.mediaProcesses()).toEqual([]);
 
-    const db = new Database(path.join(dataDir, 'streamforge.db'), { readonly: true });
+    const db = new Database(server.databasePath, { readonly: true });
     const job = () =>
       db.prepare("select status, attempts, last_error from jobs where type = 'video.process' and payload_json like ?").get(`%"${id}"%`) as { status: string; attempts: number; last_error: string | null };
     // Handed back untried: the next process takes it at once, with every attempt still to come.
     expect(job()).toEqual({ status: 'queued', attempts: 0, last_error: null });
     expect((db.prepare('select status from videos where id = ?').get(id) as { status: string }).status).toBe('processing');
 
-    child = await start();
+    await server.start();
     // The tus client resumes where the server says it is.
     const offset = await tusOffset(tus.url);
     expect(offset).toBeLessThanOrEqual(sent);
@@ -120,8 +95,6 @@ describe('graceful shutdown', () => {
     expect(job()).toMatchObject({ status: 'completed', attempts: 1 });
     db.close();
 
-    child.kill('SIGTERM');
-    expect(await new Promise((r) => child!.once('exit', r))).toBe(0);
-    child = null;
+    expect((await server.stop()).code).toBe(0);
   }, 400_000);
 });

@@ -7,31 +7,27 @@
  * a reason, exactly once, and nothing is left over: no blob outside a video's keys, no scratch, no
  * temp file, no ffmpeg. Replay a run with KILL_LOOP_SEED=<seed> (printed); docs/faults.md.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { authHeaders, sseEvents, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
 import { createTusUpload, multipartBody, startPartialRequest, TUS_HEADERS, tusOffset, tusPatch } from '../helpers/partial-upload.js';
-import { freePort, startServerProcess } from '../helpers/server-process.js';
+import { RESTART_TEST_ENV, restartableServer, waitUntil } from '../helpers/server-process.js';
 
 const SEED = Number(process.env.KILL_LOOP_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ROUNDS = Number(process.env.KILL_LOOP_ROUNDS ?? 20);
 const SCENARIOS = ['tus-mid-upload', 'multipart-mid-upload', 'after-acceptance', 'mid-transcode', 'mid-packaging'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'sf-killloop-'));
+// A killed job is taken again quickly (a short backoff on top of the short lease).
+const server = restartableServer({ dataDirPrefix: 'sf-killloop-', env: { ...RESTART_TEST_ENV, STREAMFORGE_JOB_BACKOFF_MS: '200', LOG_LEVEL: 'error' } });
+const { dataDir } = server;
 const blobsDir = path.join(dataDir, 'blobs');
 const uploadsDir = path.join(dataDir, 'uploads');
-let child: ChildProcess | null = null;
 
-afterAll(() => {
-  child?.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => server.dispose());
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed exactly. */
 function prng(seed: number): () => number {
@@ -42,23 +38,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function mediaProcessesOf(dir: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', `ff(mpeg|probe).*${dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
 }
 
 /** Every file under `dir`, relative, dot-directories included. */
@@ -78,23 +57,8 @@ describe('kill -9 in a loop', () => {
       readFileSync(generatedClip({ seconds: 2, width: 426, height: 240, fps: 24 })),
       readFileSync(generatedClip({ seconds: 4, width: 426, height: 240, fps: 24 })),
     ];
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    // Short leases so a killed job is taken again quickly; no enrichment stages (their own tests).
-    const start = () =>
-      startServerProcess({
-        port,
-        dataDir,
-        env: { STREAMFORGE_JOB_LEASE_MS: '3000', STREAMFORGE_JOB_BACKOFF_MS: '200', STREAMFORGE_STAGE_CONCURRENCY: '0', STREAMFORGE_MIN_FREE_BYTES: '0', LOG_LEVEL: 'error' },
-      });
-    const kill = async () => {
-      const proc = child!;
-      proc.kill('SIGKILL');
-      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
-      // ffmpeg runs under pdeathsig: it dies with its parent, within moments.
-      await until(() => mediaProcessesOf(dataDir).length === 0, 5000);
-      expect(mediaProcessesOf(dataDir)).toEqual([]);
-    };
+    await server.start();
+    const baseUrl = server.baseUrl;
 
     /** Video ids whose upload the client saw accepted (201, or the tus PATCH that completed it). */
     const accepted = new Set<string>();
@@ -153,7 +117,6 @@ describe('kill -9 in a loop', () => {
       }
     };
 
-    child = await start();
     for (let round = 1; round <= ROUNDS; round++) {
       const roundStartedAt = Date.now();
       const scenario: Scenario = pick(SCENARIOS);
@@ -172,7 +135,7 @@ describe('kill -9 in a loop', () => {
             body: file,
             sendBytes,
           });
-          const arrived = await until(() => existsSync(path.join(uploadsDir, id)) && statSync(path.join(uploadsDir, id)).size > 0, 5000);
+          const arrived = await waitUntil(() => existsSync(path.join(uploadsDir, id)) && statSync(path.join(uploadsDir, id)).size > 0, 5000);
           note = `${sendBytes}/${file.length} bytes sent${arrived ? '' : ', none stored yet'}`;
           break;
         }
@@ -181,7 +144,7 @@ describe('kill -9 in a loop', () => {
           const sendBytes = Math.floor(body.length * (0.1 + 0.8 * random()));
           const partial = startPartialRequest({ url: `${baseUrl}/api/videos`, method: 'POST', headers: { ...authHeaders, 'Content-Type': contentType }, body, sendBytes });
           const tmpDir = path.join(blobsDir, '.tmp');
-          const arrived = await until(() => existsSync(tmpDir) && readdirSync(tmpDir).some((name) => statSync(path.join(tmpDir, name), { throwIfNoEntry: false })?.size), 5000);
+          const arrived = await waitUntil(() => existsSync(tmpDir) && readdirSync(tmpDir).some((name) => statSync(path.join(tmpDir, name), { throwIfNoEntry: false })?.size), 5000);
           note = `${sendBytes}/${body.length} bytes sent${arrived ? ', spooling' : ', not spooling yet'}`;
           void partial.done; // ends with ECONNRESET when the server dies
           break;
@@ -204,8 +167,9 @@ describe('kill -9 in a loop', () => {
           break;
         }
       }
-      await kill();
-      child = await start();
+      await server.kill();
+      expect(server.mediaProcesses()).toEqual([]);
+      await server.start();
       await resumeTus();
       // A cut multipart upload is simply sent again, as a client would.
       if (scenario === 'multipart-mid-upload') await uploadMultipart(file, `${title} (again)`);
@@ -215,10 +179,10 @@ describe('kill -9 in a loop', () => {
     console.log(`kill-loop: ${ROUNDS} rounds done in ${Math.round((Date.now() - startedAt) / 1000)} s`);
 
     // Every video leaves processing, and every ladder job ends.
-    const db = new Database(path.join(dataDir, 'streamforge.db'), { readonly: true });
+    const db = new Database(server.databasePath, { readonly: true });
     const videos = () => db.prepare('select id, status, error, output_prefix from videos').all() as Array<{ id: string; status: string; error: string | null; output_prefix: string | null }>;
     const openJobs = () => db.prepare("select count(*) as n from jobs where type = 'video.process' and status in ('queued', 'active')").get() as { n: number };
-    const settled = await until(() => videos().every((v) => v.status !== 'processing') && openJobs().n === 0, 150_000);
+    const settled = await waitUntil(() => videos().every((v) => v.status !== 'processing') && openJobs().n === 0, 150_000);
     const rows = videos();
     const jobs = db.prepare("select payload_json, status, attempts, last_error from jobs where type = 'video.process'").all() as Array<{ payload_json: string; status: string; attempts: number }>;
     db.close();
@@ -257,12 +221,9 @@ describe('kill -9 in a loop', () => {
     expect(orphans).toEqual([]);
     for (const video of rows) expect(existsSync(path.join(blobsDir, 'originals', video.id)), video.id).toBe(true);
     expect(filesUnder(path.join(dataDir, 'work'))).toEqual([]);
-    expect(mediaProcessesOf(dataDir)).toEqual([]);
+    expect(server.mediaProcesses()).toEqual([]);
 
     // And the last process stops cleanly.
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
-    expect(code).toBe(0);
-    child = null;
+    expect((await server.stop()).code).toBe(0);
   }, 600_000);
 });

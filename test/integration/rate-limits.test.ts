@@ -15,8 +15,8 @@ const APP_ORIGIN = 'https://app.example.com';
 const LIMITS = { rateLimitApi: 3, rateLimitUpload: 2, rateLimitPlayback: 3, rateLimitWindowMs: 3_000 };
 
 let server: TestServer;
-/** Three API keys of the same (admin) user. */
-let keys: [string, string, string];
+/** Four API keys of the same (admin) user. */
+let keys: [string, string, string, string];
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
@@ -45,12 +45,12 @@ beforeAll(async () => {
   // Exempt: the automation key only, so the admin's own API keys are limited like anyone's.
   server = await startTestServer({ ...LIMITS, rateLimitExempt: 'bootstrap-key', trustProxy: 'loopback', apiCorsOrigins: APP_ORIGIN }, { stages: [], runWorker: false });
   const made: string[] = [];
-  for (const name of ['one', 'two', 'three']) {
+  for (const name of ['one', 'two', 'three', 'four']) {
     const res = await fetch(`${server.baseUrl}/api/api-keys`, { method: 'POST', headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
     expect(res.status).toBe(201);
     made.push(((await res.json()) as { key: string }).key);
   }
-  keys = made as [string, string, string];
+  keys = made as [string, string, string, string];
 });
 
 afterAll(async () => {
@@ -119,6 +119,41 @@ describe('the upload bucket', () => {
       expect(patch.status).toBeLessThan(300);
     }
     expect((await get(server.baseUrl, '/api/videos', headers)).status).toBe(200);
+  });
+
+  it('puts RateLimit-* on tus answers as on every other API answer, readable cross-origin, and refuses with the same 429', async () => {
+    const headers = { ...bearer(keys[3]), origin: APP_ORIGIN };
+    const tusHeaders = { ...headers, 'tus-resumable': '1.0.0' };
+    const counted = (res: Response) => [res.headers.get('ratelimit-limit'), res.headers.get('ratelimit-remaining')];
+    // tus writes its answers past Fastify (uploads.ts): the hooks' headers must still reach them.
+    const created = await createTusUpload(headers);
+    expect(created.status).toBe(201);
+    expect(counted(created)).toEqual(['2', '1']);
+    expect(created.headers.get('ratelimit-reset')).toMatch(/^\d+$/);
+    expect(created.headers.get('x-request-id')).toMatch(/\S/);
+    const exposed = created.headers.get('access-control-expose-headers')!.split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id', 'Location']));
+    // HEAD and DELETE of an upload are in the api bucket.
+    const upload = new URL(created.headers.get('location')!, `${server.baseUrl}/api/uploads/`);
+    const head = await fetch(upload, { method: 'HEAD', headers: tusHeaders });
+    expect(head.status).toBe(200);
+    expect(counted(head)).toEqual(['3', '2']);
+    const ended = await fetch(upload, { method: 'DELETE', headers: tusHeaders });
+    expect(ended.status).toBe(204);
+    expect(counted(ended)).toEqual(['3', '1']);
+
+    // Past the limit: the API's 429, headers and JSON error body alike.
+    expect((await createTusUpload(headers)).status).toBe(201);
+    const refused = await createTusUpload(headers);
+    expect(refused.status).toBe(429);
+    expect(counted(refused)).toEqual(['2', '0']);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('access-control-expose-headers')).toMatch(/Retry-After/);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error).toEqual({ code: 'rate_limited', message: expect.stringMatching(/^rate limit of 2 upload requests per 3 s reached: retry in \d+ s$/) });
+    const apiRefused = (await untilRefused(server.baseUrl, '/api/videos', headers)).at(-1)!;
+    const headerNames = (res: Response) => [...res.headers.keys()].filter((name) => /^(ratelimit-|retry-after|x-request-id|content-type|access-control-)/.test(name)).sort();
+    expect(headerNames(refused)).toEqual(headerNames(apiRefused));
   });
 });
 

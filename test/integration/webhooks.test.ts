@@ -1,7 +1,8 @@
 /**
  * Webhooks end to end, against a real receiver on 127.0.0.1: signed deliveries of video.ready and
  * video.failed, retries with the same Idempotency-Key, a receiver that is down, redelivery, the
- * STREAMFORGE_WEBHOOK_URL endpoint, and the admin API that lists it all.
+ * STREAMFORGE_WEBHOOK_URL endpoint, the admin API that lists it all, and the sweep's queries on the
+ * server's own database (PostgreSQL in the scale-out run).
  */
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { generatedClip } from '../helpers/media.js';
+import { WebhookRepository } from '../../src/webhooks/webhook-repository.js';
 import { verifySignature } from '../../src/webhooks/webhook-signature.js';
 
 interface Received {
@@ -232,5 +234,27 @@ describe('deliveries', () => {
     expect(seen).toEqual(all.map((d) => d.id));
     expect((await api('GET', '/api/webhooks/deliveries?cursor=bogus')).status).toBe(400);
     expect((await api('GET', '/api/webhooks/deliveries?limit=0')).status).toBe(400);
+  });
+});
+
+describe('sweep queries', () => {
+  it('finds unqueued deliveries up to and including the time, stalled ones strictly before it, oldest first', async () => {
+    const repository = new WebhookRepository(server.ctx.database.db);
+    // A day ahead: the server's own sweep (which looks a minute back) never takes these rows.
+    const at = Date.now() + 24 * 60 * 60 * 1000;
+    const targets = (names: string[]) => names.map((name) => ({ endpointId: 'sweep-test', url: `${receiverUrl}/${name}` }));
+    const event = (createdAt: number) => ({ id: `sweep-${createdAt}`, type: 'video.ready', video_id: null, payload_json: '{}', created_at: createdAt });
+    const [olderUnqueued, olderQueued] = await repository.createEvent(event(at - 1000), targets(['older-unqueued', 'older-queued']));
+    const [unqueued, queued, finished] = await repository.createEvent(event(at), targets(['unqueued', 'queued', 'finished']));
+    await repository.markEnqueued(olderQueued!, 0);
+    await repository.markEnqueued(queued!, 0);
+    await repository.finish(finished!, 'failed', 'endpoint deleted');
+    const ours = new Set([olderUnqueued, olderQueued, unqueued, queued, finished]);
+    const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id).filter((id) => ours.has(id));
+
+    expect(ids(await repository.unqueued({ createdBefore: at, limit: 100 }))).toEqual([olderUnqueued, unqueued]);
+    expect(ids(await repository.unqueued({ createdBefore: at - 1, limit: 100 }))).toEqual([olderUnqueued]);
+    expect(ids(await repository.stalled({ updatedBefore: at, limit: 100 }))).toEqual([olderQueued]);
+    expect(ids(await repository.stalled({ updatedBefore: at + 1, limit: 100 }))).toEqual([olderQueued, queued]);
   });
 });

@@ -127,18 +127,6 @@ export function signOut(): Promise<void> {
   return request('/api/auth/logout', { method: 'POST' });
 }
 
-/**
- * A private video with its playback URLs (and captions) carrying a short-lived playback token, so
- * every player and every segment request is authorised (src/auth/stream-access.ts).
- */
-export async function withPlaybackToken(video: Video): Promise<Video> {
-  const minted = await request<{ playback: Video['playback']; subtitles: Video['subtitles'] }>(
-    `/api/videos/${encodeURIComponent(video.id)}/playback-token`,
-    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ expiresInSec: 6 * 60 * 60 }) },
-  );
-  return { ...video, playback: minted.playback, subtitles: minted.subtitles };
-}
-
 export function deleteVideo(id: string): Promise<void> {
   return request(`/api/videos/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }

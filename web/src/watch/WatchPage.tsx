@@ -5,18 +5,12 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
-import { ApiError, eventsUrl, getVideo as getVideoRecord, type Video, type VideoProgress, withPlaybackToken } from '../api.js';
+import { ApiError, eventsUrl, getVideo, type Video, type VideoProgress } from '../api.js';
 import { canEditVideo, useSession } from '../app/session.js';
 import { formatAge, formatBytes, formatDuration, formatEta, STAGE_LABELS } from '../format.js';
 import { DeleteVideoDialog, EditVideoDialog } from '../library/EditVideoDialog.js';
 import { Player } from '../player/Player.js';
 import './watch.css';
-
-/** The video, with token-carrying playback URLs when it is private (the player needs no cookie then). */
-async function getVideo(id: string): Promise<Video> {
-  const video = await getVideoRecord(id);
-  return video.visibility === 'private' && video.playback ? withPlaybackToken(video).catch(() => video) : video;
-}
 
 export function WatchPage(props: { id: string }) {
   const { user } = useSession();
