@@ -88,13 +88,20 @@ describe.skipIf(!redisUrl)('RedisUploadLocker (two processes on one Redis)', () 
   it('lets a holder that honours requestRelease (as tus does) hand over to the newer request', async () => {
     const { a, b } = fresh();
     const stale = a.newLock('upload-2');
-    let handedOver = false;
+    let unlocking: Promise<void> | undefined;
     await stale.lock(never(), () => {
       // tus: cancel the stale request, which unlocks when it has wound down.
-      void stale.unlock().then(() => (handedOver = true));
+      unlocking = stale.unlock();
     });
+    const staleToken = await admin.get(`${prefix}:tus:lock:upload-2`);
     await b.newLock('upload-2').lock(never(), () => {});
-    expect(handedOver).toBe(true);
+    // B holds it because A was asked and let go. (A's unlock reply and B's grant come back on two
+    // connections in either order: wait for A's, never assume it came first.)
+    expect(unlocking).toBeDefined();
+    await unlocking;
+    const newToken = await admin.get(`${prefix}:tus:lock:upload-2`);
+    expect(newToken).toBeTruthy();
+    expect(newToken).not.toBe(staleToken);
   });
 
   it('keeps other uploads independent, and a lock is free again after unlock on the same instance', async () => {
