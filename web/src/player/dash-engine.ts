@@ -6,7 +6,9 @@
  * Captions: with `dispatchForManualRendering` dash.js keeps its text tracks 'hidden' rather than
  * drawing them; the player's overlay shows the active cues of the enabled one (read from the
  * element: dash.js's own cue enter events are not sent again when a track is re-enabled). Text
- * starts off until the viewer picks a track.
+ * starts off until the viewer picks a track, with `setTextTrack` (-1 turns it off), as dash.js
+ * documents. dash-caption-files.ts makes up for two gaps in dash.js's handling of caption files (one
+ * dropped when a seek overtakes it, cues not shown while paused).
  *
  * dash.js reports errors through one `error` event; the ones listed in FATAL_CODES stop playback
  * for good (the manifest cannot be loaded or parsed, the browser cannot play the codecs). Segment
@@ -14,6 +16,7 @@
  */
 import type { MediaPlayerClass, Representation } from 'dashjs';
 import { activeCueLines, sameLines } from './cue-text.js';
+import { watchCaptionFiles } from './dash-caption-files.js';
 import { EngineBase } from './engine-base.js';
 import { levelLabel, sortLevels, type EngineError, type EngineOptions, type MediaEngine } from './media-engine.js';
 
@@ -40,6 +43,7 @@ export class DashEngine extends EngineBase implements MediaEngine {
   private representations: Representation[] = [];
   private destroyed = false;
   private streamStarted = false;
+  private readonly stopWatchingCaptionFiles: () => void;
 
   static async create(options: EngineOptions): Promise<DashEngine> {
     const dashjs = await import('dashjs');
@@ -69,6 +73,7 @@ export class DashEngine extends EngineBase implements MediaEngine {
     player.on('playbackError', this.onPlaybackError);
     options.media.textTracks.addEventListener('addtrack', this.onTextTrackAdded);
     options.media.textTracks.addEventListener('change', this.onCueChange);
+    this.stopWatchingCaptionFiles = watchCaptionFiles({ player, media: options.media, pickAgain: this.pickTextTrackAgain });
     // An absolute URL: dash.js's CMCD reporter parses every response URL with `new URL(url)` and
     // warns on each relative one. For a dynamic MPD the start time is relative to the DVR window:
     // 0 is its start, the beginning of the video.
@@ -84,8 +89,7 @@ export class DashEngine extends EngineBase implements MediaEngine {
   }
 
   setTextTrack(index: number): void {
-    this.player.enableText(index >= 0);
-    if (index >= 0) this.player.setTextTrack(index);
+    this.player.setTextTrack(index);
     this.update({ textTrack: index });
     this.onCueChange();
   }
@@ -98,6 +102,7 @@ export class DashEngine extends EngineBase implements MediaEngine {
     this.player.off('allTextTracksAdded', this.onTextTracks);
     this.player.off('error', this.onError);
     this.player.off('playbackError', this.onPlaybackError);
+    this.stopWatchingCaptionFiles();
     const { textTracks } = this.options.media;
     textTracks.removeEventListener('addtrack', this.onTextTrackAdded);
     textTracks.removeEventListener('change', this.onCueChange);
@@ -141,6 +146,14 @@ export class DashEngine extends EngineBase implements MediaEngine {
       language: info.lang ?? '',
     }));
     this.update({ textTracks, textTrack: this.player.isTextEnabled() ? this.player.getCurrentTextTrackIndex() : -1 });
+  };
+
+  /** Picking the track already picked does nothing in dash.js: off, then on again. */
+  private readonly pickTextTrackAgain = (): void => {
+    const index = this.player.isTextEnabled() ? this.player.getCurrentTextTrackIndex() : -1;
+    if (this.destroyed || index < 0) return;
+    this.player.setTextTrack(-1);
+    this.player.setTextTrack(index);
   };
 
   private readonly onTextTrackAdded = (event: TrackEvent): void => {
