@@ -9,7 +9,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followEvents, startTestServer, type TestServer, uploadFile } from '../helpers/app-server.js';
 import { clickControl, launchBrowser, newWatchedPage, screenshotPath } from '../helpers/browser.js';
-import { corpusFile, generatedClip } from '../helpers/media.js';
+import { corpusFile, generatedClip, subtitledClip } from '../helpers/media.js';
 
 // Long enough that the playhead cannot reach the end while a loaded CI machine runs the first
 // test's menus and screenshots: a 12 s clip once ended before the test's "plays on" check, which
@@ -21,11 +21,17 @@ const clock = (sec: number) => `${Math.floor(sec / 60)}:${String(Math.floor(sec 
 const SUBTITLED = 'mkv_h264_ac3_srt__androidx_sample_with_srt.mkv';
 /** A subtitle track's WebVTT file, as both manifests list it (not the storyboard's index). */
 const CAPTION_FILE = /\/subtitles\/[^/]+\.vtt(\?|$)/;
+/** Two subtitle tracks whose one cue (the whole clip) differs: which track the overlay reads shows. */
+const TWO_SUBTITLE_TRACKS = [
+  { language: 'eng', label: 'English', text: 'English: the first track.' },
+  { language: 'fra', label: 'French', text: 'Français : la deuxième piste.' },
+];
 
 let server: TestServer;
 let browser: Browser;
 let video: { id: string; durationSec: number; renditions: Array<{ name: string; width: number; height: number }> };
 let subtitledId: string;
+let twoSubtitlesId: string;
 
 async function uploadReady(file: string, title: string): Promise<string> {
   const upload = await uploadFile(server.baseUrl, file, title);
@@ -38,8 +44,14 @@ beforeAll(async () => {
   server = await startTestServer({ segmentSeconds: 2 });
   browser = await launchBrowser();
   const clip = generatedClip({ seconds: CLIP_SECONDS, width: 854, height: 480, fps: 10 });
-  const [clipId, subsId] = await Promise.all([uploadReady(clip, 'Player clip'), uploadReady(corpusFile(SUBTITLED), 'Subtitled')]);
+  const twoSubtitles = subtitledClip({ seconds: 10, width: 320, height: 240, fps: 10, subtitles: TWO_SUBTITLE_TRACKS });
+  const [clipId, subsId, twoSubsId] = await Promise.all([
+    uploadReady(clip, 'Player clip'),
+    uploadReady(corpusFile(SUBTITLED), 'Subtitled'),
+    uploadReady(twoSubtitles, 'Two subtitle tracks'),
+  ]);
   subtitledId = subsId;
+  twoSubtitlesId = twoSubsId;
   video = await (await fetch(`${server.baseUrl}/api/videos/${clipId}`)).json();
   // 480p source: 480p, 360p and 240p rungs.
   expect(video.renditions.length).toBeGreaterThan(2);
@@ -427,6 +439,47 @@ describe('the player', () => {
       const overlay = player.locator('.sf-captions');
       await explainTimeout(page, 'the caption cue', overlay.waitFor({ timeout: 30_000 }));
       expect(await overlay.textContent()).toBe('This is the first subtitle.');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
+    // The overlay reads the track the viewer picked. The dash.js engine drew the first element track
+    // not 'disabled', but dash.js leaves them all 'hidden': French showed English's (empty) track.
+    it(`draws the captions of the track picked among two, and switches between them (${engine})`, async () => {
+      const [first, second] = TWO_SUBTITLE_TRACKS;
+      const { page, errors, player } = await openPlayer({ id: twoSubtitlesId, query });
+      const captions = player.getByRole('button', { name: 'Captions' });
+      const menu = player.getByRole('menu', { name: 'Captions' });
+      const overlay = player.locator('.sf-captions');
+      const pick = async (label: string) => {
+        await captions.click();
+        await menu.getByRole('menuitemradio', { name: label }).click();
+        await menu.waitFor({ state: 'detached' });
+      };
+      const expectCaption = async (text: string, what: string) => {
+        await explainTimeout(page, what, page.waitForFunction(
+          (t) => document.querySelector('.sf-captions')?.textContent === t,
+          text,
+          { timeout: 30_000, polling: 100 },
+        ));
+      };
+      await captions.waitFor();
+      await captions.click();
+      const labels = await menu.getByRole('menuitemradio').evaluateAll((els) => els.map((el) => el.querySelector('.sf-menu-label')!.textContent));
+      expect(labels).toEqual(['Off', first!.label, second!.label]);
+      await page.keyboard.press('Escape');
+      await player.focus();
+      await page.keyboard.press('5');
+      await waitForVideo(page, { near: 5 }, 30_000);
+
+      await pick(second!.label);
+      await expectCaption(second!.text, `the ${second!.label} cue`);
+      await pick(first!.label);
+      await expectCaption(first!.text, `the ${first!.label} cue`);
+      await pick(second!.label);
+      await expectCaption(second!.text, `the ${second!.label} cue, picked again`);
+      await pick('Off');
+      await overlay.waitFor({ state: 'detached' });
       expect(errors).toEqual([]);
       await page.close();
     });

@@ -1,6 +1,7 @@
 /** Paths of the shared real-media corpus and generated test clips. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,5 +48,35 @@ export function generatedClip(options: { seconds: number; width: number; height:
     '-t', String(seconds),
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
     ...(audio ? ['-c:a', 'aac', '-shortest'] : []),
+  ]);
+}
+
+/**
+ * A synthetic Matroska clip with one SubRip track per entry of `subtitles`, each holding one cue
+ * from 0 to `seconds` with its own text and ISO 639-2 language ('eng', 'fra'), in the given order.
+ * Made once per machine, cached by its parameters (the SRT files are written beside it).
+ */
+export function subtitledClip(options: { seconds: number; width: number; height: number; fps: number; subtitles: Array<{ language: string; text: string }> }): string {
+  const { seconds, width, height, fps, subtitles } = options;
+  const key = createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 12);
+  const end = `00:${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')},000`;
+  mkdirSync(generatedDir, { recursive: true });
+  const srtFiles = subtitles.map(({ text }, i) => {
+    const file = path.join(generatedDir, `subs-${key}-${i}.srt`);
+    // Written aside and renamed: another worker may be reading the same file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `1\n00:00:00,000 --> ${end}\n${text}\n\n`);
+    renameSync(tmp, file);
+    return file;
+  });
+  return cachedFfmpegOutput(`clip-${seconds}s-${width}x${height}-${fps}-subs-${key}.mkv`, [
+    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
+    ...srtFiles.flatMap((file) => ['-i', file]),
+    '-t', String(seconds),
+    '-map', '0:v',
+    ...srtFiles.flatMap((_, i) => ['-map', `${i + 1}:s`]),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+    '-c:s', 'srt',
+    ...subtitles.flatMap(({ language }, i) => [`-metadata:s:s:${i}`, `language=${language}`]),
   ]);
 }

@@ -4,11 +4,12 @@
  * ahead (`forceReplace`), so the new rung shows within a segment; Auto turns ABR back on.
  *
  * Captions: with `dispatchForManualRendering` dash.js keeps its text tracks 'hidden' rather than
- * drawing them; the player's overlay shows the active cues of the enabled one (read from the
- * element: dash.js's own cue enter events are not sent again when a track is re-enabled). Text
- * starts off until the viewer picks a track, with `setTextTrack` (-1 turns it off), as dash.js
- * documents. dash-caption-files.ts makes up for two gaps in dash.js's handling of caption files (one
- * dropped when a seek overtakes it, cues not shown while paused).
+ * drawing them; the player's overlay shows the active cues of the picked one (read from the
+ * element: dash.js's own cue enter events are not sent again when a track is re-enabled), found
+ * the way dash.js finds it, since no track's mode is 'disabled'. Text starts off until the viewer
+ * picks a track, with `setTextTrack` (-1 turns it off), as dash.js documents. dash-caption-files.ts
+ * makes up for two gaps in dash.js's handling of caption files (one dropped when a seek overtakes
+ * it, cues not shown while paused).
  *
  * dash.js reports errors through one `error` event; the ones listed in FATAL_CODES stop playback
  * for good (the manifest cannot be loaded or parsed, the browser cannot play the codecs). Segment
@@ -161,10 +162,25 @@ export class DashEngine extends EngineBase implements MediaEngine {
   };
 
   private readonly onCueChange = (): void => {
-    const enabled = Array.from(this.options.media.textTracks).find((track) => track.mode !== 'disabled') ?? null;
-    const captions = this.snapshot().textTrack >= 0 ? activeCueLines(enabled) : [];
+    const captions = activeCueLines(this.pickedElementTrack());
     if (!sameLines(captions, this.snapshot().captions)) this.update({ captions });
   };
+
+  /**
+   * The element's TextTrack of the picked track. Its mode cannot tell: dash.js never makes its
+   * tracks 'disabled' (with two tracks, both were 'hidden' while the second was picked). dash.js
+   * finds a track's element track by kind, label and language, the label being the AdaptationSet
+   * id, else the language (TextTracks `_createNativeTextrackElement`, VideoModel `getTextTrack`);
+   * the kind is always 'subtitles' in our MPD.
+   */
+  private pickedElementTrack(): TextTrack | null {
+    const index = this.snapshot().textTrack;
+    const info = index >= 0 ? this.player.getTracksFor('text')[index] : undefined;
+    if (!info) return null;
+    const lang = info.lang ?? '';
+    const label = info.id ?? lang;
+    return Array.from(this.options.media.textTracks).find((track) => (!label || track.label === label) && track.language === lang) ?? null;
+  }
 
   private readonly onError = (event: { error: unknown }): void => {
     const error = event.error;
