@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
+import { ACCEL_URI_PREFIX } from '../delivery/accel-redirect.js';
 import { EXTRA_VIDEO_CODECS } from '../pipeline/ladder-types.js';
 import { parseStorageUrl, StorageUrlError } from '../storage/storage-url.js';
 
@@ -73,7 +74,7 @@ export const configSchema = z.object({
    */
   accelRedirectPrefix: z
     .string()
-    .regex(/^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)+$/, 'a path like /_streamforge_blobs/: segments of A-Z a-z 0-9 . _ -, starting and ending with "/"')
+    .regex(ACCEL_URI_PREFIX, 'a path like /_streamforge_blobs/: segments of A-Z a-z 0-9 . _ -, starting and ending with "/"')
     .refine((p) => !['/stream/', '/api/', '/assets/'].some((owned) => p.startsWith(owned)), 'must not be under /stream/, /api/ or /assets/ (nginx would send the redirect back to StreamForge)')
     .optional(),
   /** Largest accepted upload, in bytes (default 10 GiB). */

@@ -40,11 +40,12 @@ export interface AccelRedirect {
 
 // A blob key's segments as stream-path.ts admits them; anything else is a bug upstream of here.
 const KEY_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-const URI_PREFIX = /^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)+$/;
+/** What `accelRedirectPrefix` may be (config.ts validates the setting with it). */
+export const ACCEL_URI_PREFIX = /^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)+$/;
 
 export function createAccelRedirect(options: AccelRedirectOptions): AccelRedirect {
   const { uriPrefix, localPath } = options;
-  if (!URI_PREFIX.test(uriPrefix)) throw new TypeError('uriPrefix must be a path of [A-Za-z0-9._-] segments starting and ending with "/"');
+  if (!ACCEL_URI_PREFIX.test(uriPrefix)) throw new TypeError('uriPrefix must be a path of [A-Za-z0-9._-] segments starting and ending with "/"');
 
   return {
     async respond(res, target, extraHeaders) {

@@ -54,6 +54,18 @@ async function playPast(page: Page, seconds: number): Promise<void> {
   );
 }
 
+/** Opens the library and waits for the video's card with its poster drawn. */
+async function libraryCardWithPoster(page: Page, id: string, timeoutMs?: number) {
+  await page.goto(`${server.baseUrl}/`);
+  const card = page.locator(`article[data-video-id="${id}"]`);
+  await card.waitFor();
+  await page.waitForFunction((videoId) => {
+    const img = document.querySelector<HTMLImageElement>(`article[data-video-id="${videoId}"] img`);
+    return img !== null && img.complete && img.naturalWidth > 0;
+  }, id, timeoutMs === undefined ? {} : { timeout: timeoutMs });
+  return card;
+}
+
 /** The id of the upload in progress, from the URL tus-js-client keeps in localStorage to resume it. */
 async function currentUploadId(page: Page): Promise<string> {
   const uploadUrl = await page.evaluate(() => {
@@ -182,13 +194,7 @@ describe('the web app', () => {
   it('manages the library: hover preview, edit, search, filter and delete', async () => {
     const { page, errors } = await newWatchedPage(browser, { viewport: { width: 1366, height: 860 } });
     await signIn(page, server.baseUrl);
-    await page.goto(`${server.baseUrl}/`);
-    const card = page.locator(`article[data-video-id="${videoId}"]`);
-    await card.waitFor();
-    await page.waitForFunction((id) => {
-      const img = document.querySelector<HTMLImageElement>(`article[data-video-id="${id}"] img`);
-      return !!img && img.complete && img.naturalWidth > 0;
-    }, videoId);
+    const card = await libraryCardWithPoster(page, videoId);
     expect(await card.locator('.duration-badge').textContent()).toBe('0:04');
     await expect.poll(() => page.locator(`article[data-video-id="${failedId}"] .badge`).textContent()).toBe('Failed');
 
@@ -318,14 +324,8 @@ describe('the web app', () => {
       if (new URL(res.url()).pathname.startsWith('/stream/')) streamAnswers.push({ url: res.url(), status: res.status() });
     });
     await signIn(page, server.baseUrl);
-    await page.goto(`${server.baseUrl}/`);
-    const card = page.locator(`article[data-video-id="${id}"]`);
-    await card.waitFor();
     // The poster comes from /stream/ with the session cookie as the only credential.
-    await page.waitForFunction((videoId) => {
-      const img = document.querySelector<HTMLImageElement>(`article[data-video-id="${videoId}"] img`);
-      return img !== null && img.complete && img.naturalWidth > 0;
-    }, id, { timeout: 15_000 });
+    const card = await libraryCardWithPoster(page, id, 15_000);
     await card.locator('.video-title a').click();
     await page.waitForURL(`**/watch/${id}`);
     await page.getByRole('button', { name: 'Play' }).first().click();
